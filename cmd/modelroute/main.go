@@ -1,0 +1,101 @@
+// Command modelroute turns InferenceModels into Gateway API HTTPRoutes:
+// offline (render) or in a cluster (controller).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/modelroute/modelroute/cmd/modelroute/render"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+const usage = `modelroute turns InferenceModels into Gateway API HTTPRoutes.
+
+Usage:
+  modelroute render -f PATH [-f PATH...] [flags]   print the generated objects
+  modelroute version                               print the version
+
+Run "modelroute COMMAND -h" for a command's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "render":
+		return runRender(args[1:], stdin, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, versionString())
+		return 0
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("render", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var opts render.Options
+	var paths stringList
+	fs.Var(&paths, "f", "file, directory (recursive *.yaml, *.yml, *.json) or - for stdin; repeatable")
+	fs.StringVar(&opts.DefaultNamespace, "namespace", "default", "namespace of input objects that name none")
+	fs.BoolVar(&opts.Status, "status", false, "print each InferenceModel with the status.conditions it would get, instead of the generated objects")
+	tf := bindTranslateFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: modelroute render -f PATH [-f PATH...] [flags]\n\nExit codes: 0 all models Accepted with resolved refs; 1 some are not (one line each on stderr); 2 bad input or flags.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return render.ExitBadInput
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "error: unexpected arguments %q (inputs are given with -f)\n", fs.Args())
+		return render.ExitBadInput
+	}
+	if len(paths) == 0 {
+		fmt.Fprintln(stderr, "error: at least one -f PATH is required")
+		return render.ExitBadInput
+	}
+	cfg, err := tf.config()
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return render.ExitBadInput
+	}
+	opts.Paths, opts.Config = paths, cfg
+	return render.Run(opts, stdin, stdout, stderr)
+}
+
+func versionString() string {
+	v := version
+	info, ok := debug.ReadBuildInfo()
+	if v == "" && ok {
+		v = info.Main.Version
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	goVersion := ""
+	if ok {
+		goVersion = " " + info.GoVersion
+	}
+	return "modelroute " + v + goVersion
+}

@@ -1,0 +1,52 @@
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/modelroute/modelroute/translate"
+)
+
+// BenchmarkRender10000Models runs all of `modelroute render` (read and
+// decode the files, translate, print YAML) on 10,000 models spread over
+// 1,000 pools, 1 to 10 targets each.
+func BenchmarkRender10000Models(b *testing.B) {
+	dir := b.TempDir()
+	writeSyntheticInput(b, filepath.Join(dir, "models.yaml"), 10000, 1000)
+	cfg := translate.DefaultConfig()
+	ref, _ := translate.ParseParentRef("infra/gw")
+	cfg.ParentRefs = append(cfg.ParentRefs, ref)
+	opts := Options{Paths: []string{dir}, DefaultNamespace: "default", Config: cfg}
+	b.ReportAllocs()
+	for b.Loop() {
+		var stderr bytes.Buffer
+		if code := Run(opts, nil, io.Discard, &stderr); code != ExitOK {
+			b.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	}
+}
+
+func writeSyntheticInput(b *testing.B, path string, models, pools int) {
+	var buf bytes.Buffer
+	for p := range pools {
+		fmt.Fprintf(&buf, "---\napiVersion: inference.networking.x-k8s.io/v1alpha2\nkind: InferencePool\n"+
+			"metadata: {name: pool-%d, namespace: ns-%d}\nspec: {selector: {app: pool-%d}, targetPortNumber: 8000, extensionRef: {name: epp-%d}}\n",
+			p, p%10, p, p)
+	}
+	for m := range models {
+		p := m % pools
+		fmt.Fprintf(&buf, "---\napiVersion: inference.networking.x-k8s.io/v1alpha2\nkind: InferenceModel\n"+
+			"metadata: {name: model-%d, namespace: ns-%d}\nspec:\n  modelName: model-%d\n  poolRef: {name: pool-%d}\n  targetModels:\n",
+			m, p%10, m, p)
+		for t := range m%10 + 1 {
+			fmt.Fprintf(&buf, "  - {name: model-%d-lora-%d, weight: %d}\n", m, t, t+1)
+		}
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}

@@ -1,0 +1,231 @@
+// Package render reads InferenceModels and InferencePools from manifest
+// files and prints what modelroute would generate for them.
+package render
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/util/validation"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	inferencev1 "github.com/modelroute/modelroute/api/v1"
+	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/translate"
+)
+
+// Stdin is the -f value that reads standard input.
+const Stdin = "-"
+
+var (
+	scheme = runtime.NewScheme()
+	// strict rejects unknown and duplicate fields, as kubectl's default
+	// server-side validation would.
+	strict = serializer.NewCodecFactory(scheme, serializer.EnableStrict).UniversalDeserializer()
+)
+
+func init() {
+	for _, add := range []func(*runtime.Scheme) error{v1alpha2.AddToScheme, inferencev1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// InputError is malformed or unreadable input; render exits 2 on it.
+type InputError struct {
+	Source   string // file name, or "<stdin>"
+	Document int    // 1-based document index, 0 when the whole file failed
+	Err      error
+}
+
+func (e *InputError) Error() string {
+	// The source is already named: don't repeat the path an os error carries.
+	err := e.Err
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		err = pathErr.Err
+	}
+	if e.Document == 0 {
+		return fmt.Sprintf("%s: %v", e.Source, err)
+	}
+	return fmt.Sprintf("%s: document %d: %v", e.Source, e.Document, err)
+}
+
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Load reads every path (file, directory searched recursively for *.yaml,
+// *.yml and *.json, or "-" for stdin) and returns the InferenceModels and
+// InferencePools in them. Objects without a namespace get defaultNamespace.
+// Objects of other kinds are ignored.
+func Load(paths []string, stdin io.Reader, defaultNamespace string) (translate.Input, error) {
+	l := loader{defaultNamespace: defaultNamespace, seen: map[string]string{}}
+	for _, p := range paths {
+		if err := l.loadPath(p, stdin); err != nil {
+			return translate.Input{}, err
+		}
+	}
+	return l.in, nil
+}
+
+type loader struct {
+	defaultNamespace string
+	in               translate.Input
+	seen             map[string]string // object identity -> where it was read
+}
+
+func (l *loader) loadPath(path string, stdin io.Reader) error {
+	if path == Stdin {
+		data, err := io.ReadAll(stdin)
+		if err != nil {
+			return &InputError{Source: "<stdin>", Err: err}
+		}
+		return l.loadDocuments("<stdin>", data)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return &InputError{Source: path, Err: err}
+	}
+	if !info.IsDir() {
+		return l.loadFile(path)
+	}
+	var files []string
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && manifestExtension(p) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return &InputError{Source: path, Err: err}
+	}
+	slices.Sort(files)
+	for _, f := range files {
+		if err := l.loadFile(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func manifestExtension(p string) bool {
+	switch strings.ToLower(filepath.Ext(p)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+func (l *loader) loadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return &InputError{Source: path, Err: err}
+	}
+	return l.loadDocuments(path, data)
+}
+
+func (l *loader) loadDocuments(source string, data []byte) error {
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for doc := 1; ; doc++ {
+		raw, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return &InputError{Source: source, Document: doc, Err: err}
+		}
+		if err := l.loadDocument(source, doc, raw); err != nil {
+			return &InputError{Source: source, Document: doc, Err: err}
+		}
+	}
+}
+
+// listKinds are wrappers whose items are decoded one by one, as kubectl does
+// for `kubectl get -o yaml` output.
+var listKinds = map[string]bool{"List": true}
+
+func (l *loader) loadDocument(source string, doc int, raw []byte) error {
+	js, err := yaml.YAMLToJSON(raw)
+	if err != nil {
+		return err
+	}
+	if trimmed := bytes.TrimSpace(js); len(trimmed) == 0 || string(trimmed) == "null" {
+		return nil // empty document
+	}
+	var head struct {
+		APIVersion string            `json:"apiVersion"`
+		Kind       string            `json:"kind"`
+		Items      []json.RawMessage `json:"items"`
+	}
+	if err := yaml.Unmarshal(js, &head); err != nil {
+		return fmt.Errorf("not a Kubernetes object: %w", err)
+	}
+	if head.APIVersion == "" || head.Kind == "" {
+		return errors.New("not a Kubernetes object: apiVersion and kind are required")
+	}
+	gvk := schema.FromAPIVersionAndKind(head.APIVersion, head.Kind)
+	if gvk.Group == "" && listKinds[gvk.Kind] {
+		for i, item := range head.Items {
+			if err := l.loadDocument(source, doc, item); err != nil {
+				return fmt.Errorf("items[%d]: %w", i, err)
+			}
+		}
+		return nil
+	}
+	if !scheme.Recognizes(gvk) || strings.HasSuffix(gvk.Kind, "List") {
+		return nil // not ours: ignored
+	}
+	obj, _, err := strict.Decode(js, nil, nil)
+	if err != nil {
+		return err
+	}
+	return l.add(source, doc, obj)
+}
+
+func (l *loader) add(source string, doc int, obj runtime.Object) error {
+	object, err := meta.Accessor(obj)
+	if err != nil {
+		return err
+	}
+	if object.GetNamespace() == "" {
+		object.SetNamespace(l.defaultNamespace)
+	}
+	if errs := validation.IsDNS1123Subdomain(object.GetName()); len(errs) > 0 {
+		return fmt.Errorf("metadata.name %q: %s", object.GetName(), strings.Join(errs, "; "))
+	}
+	if errs := validation.IsDNS1123Label(object.GetNamespace()); len(errs) > 0 {
+		return fmt.Errorf("metadata.namespace %q: %s", object.GetNamespace(), strings.Join(errs, "; "))
+	}
+	gvk := obj.GetObjectKind().GroupVersionKind()
+	id := fmt.Sprintf("%s %s/%s", gvk.GroupKind(), object.GetNamespace(), object.GetName())
+	if prev, ok := l.seen[id]; ok {
+		return fmt.Errorf("%s is also defined in %s", id, prev)
+	}
+	l.seen[id] = fmt.Sprintf("%s document %d", source, doc)
+	switch o := obj.(type) {
+	case *v1alpha2.InferenceModel:
+		l.in.Models = append(l.in.Models, *o)
+	case *v1alpha2.InferencePool:
+		l.in.AlphaPools = append(l.in.AlphaPools, *o)
+	case *inferencev1.InferencePool:
+		l.in.V1Pools = append(l.in.V1Pools, *o)
+	}
+	return nil
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of TestRenderGolden")
+
+// TestRenderGolden runs `modelroute render` on each case in
+// testdata/render/<case>: `args` holds the arguments (one per line, run from
+// the case directory), `stdin` (optional) is standard input, and
+// stdout.golden, stderr.golden and exitcode.golden the expected results.
+// Run with -update to rewrite the golden files after a deliberate change.
+func TestRenderGolden(t *testing.T) {
+	cases, err := filepath.Glob("testdata/render/*/args")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) == 0 {
+		t.Fatal("no golden cases found")
+	}
+	for _, argsFile := range cases {
+		dir, err := filepath.Abs(filepath.Dir(argsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			raw, err := os.ReadFile(argsFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := strings.Fields(strings.ReplaceAll(string(raw), "\n", " "))
+			stdin := []byte{}
+			if b, err := os.ReadFile(filepath.Join(dir, "stdin")); err == nil {
+				stdin = b
+			}
+			t.Chdir(dir)
+			var stdout, stderr bytes.Buffer
+			code := run(append([]string{"render"}, args...), bytes.NewReader(stdin), &stdout, &stderr)
+
+			got := map[string]string{
+				"stdout.golden":   stdout.String(),
+				"stderr.golden":   stderr.String(),
+				"exitcode.golden": strconv.Itoa(code) + "\n",
+			}
+			for name, content := range got {
+				path := filepath.Join(dir, name)
+				if *update {
+					if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("%v (run with -update to create it)", err)
+				}
+				if diff := cmp.Diff(string(want), content); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", name, diff)
+				}
+			}
+			if code == 2 && stdout.Len() > 0 {
+				t.Errorf("exit code 2 must print nothing on stdout, got:\n%s", stdout.String())
+			}
+		})
+	}
+}
+
+// TestRenderIsDeterministic renders the samples twice, once with the input
+// files in reverse order, and expects byte-identical output.
+func TestRenderIsDeterministic(t *testing.T) {
+	files, err := filepath.Glob("../../config/samples/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("samples: %v %v", files, err)
+	}
+	render := func(files []string) string {
+		args := []string{"render", "--backend", "service"}
+		for _, f := range files {
+			args = append(args, "-f", f)
+		}
+		var stdout, stderr bytes.Buffer
+		run(args, nil, &stdout, &stderr)
+		return stdout.String()
+	}
+	forward := render(files)
+	reversed := make([]string, len(files))
+	for i, f := range files {
+		reversed[len(files)-1-i] = f
+	}
+	if diff := cmp.Diff(forward, render(reversed)); diff != "" {
+		t.Errorf("output depends on input order (-forward +reversed):\n%s", diff)
+	}
+}

@@ -1,0 +1,82 @@
+package translate
+
+import (
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Condition types modelroute owns on an InferenceModel.
+const (
+	ConditionAccepted     = "Accepted"
+	ConditionResolvedRefs = "ResolvedRefs"
+	ConditionProgrammed   = "Programmed"
+)
+
+// Reasons of the Accepted condition.
+const (
+	ReasonAccepted            = "Accepted"
+	ReasonInvalidModelName    = "InvalidModelName"
+	ReasonInvalidTargetModels = "InvalidTargetModels"
+	ReasonModelNameInUse      = "ModelNameInUse"
+	ReasonInvalidParentRefs   = "InvalidParentRefs"
+	ReasonInvalidHostnames    = "InvalidHostnames"
+	ReasonTooManyParentRefs   = "TooManyParentRefs"
+	ReasonTooManyHostnames    = "TooManyHostnames"
+	ReasonInvalidCriticality  = "InvalidCriticality"
+)
+
+// Reasons of the ResolvedRefs condition.
+const (
+	ReasonResolvedRefs = "ResolvedRefs"
+	ReasonInvalidKind  = "InvalidKind"
+	ReasonPoolNotFound = "PoolNotFound"
+	// ReasonInvalidPool: in service mode the pool lacks what a Service
+	// needs (a target port, a valid non-empty selector).
+	ReasonInvalidPool = "InvalidPool"
+)
+
+// Reasons of the Programmed condition. translate decides NoParentRefs,
+// RouteShadowed and Pending; the controller replaces Pending with the
+// Gateway's verdict (Programmed, RouteNotAccepted) or RouteConflict.
+const (
+	ReasonProgrammed       = "Programmed"
+	ReasonPending          = "Pending"
+	ReasonNoParentRefs     = "NoParentRefs"
+	ReasonRouteShadowed    = "RouteShadowed"
+	ReasonRouteNotAccepted = "RouteNotAccepted"
+	ReasonRouteConflict    = "RouteConflict"
+)
+
+// OwnedConditionTypes are the condition types modelroute writes; a type in
+// this list but absent from a result is removed from the status.
+var OwnedConditionTypes = []string{ConditionResolvedRefs, ConditionAccepted, ConditionProgrammed}
+
+// staleDefault reports the CRD's default condition (Ready/Pending), which
+// no controller maintains and which would confuse readers.
+func staleDefault(c metav1.Condition) bool {
+	return c.Type == "Ready" && c.Reason == ReasonPending
+}
+
+// MergeConditions returns existing with the CRD-default Ready condition
+// dropped, owned types absent from computed removed, and computed applied
+// with meta.SetStatusCondition (so lastTransitionTime only moves when the
+// status does). now stamps new transitions; passing it in keeps this pure.
+// Conditions of types modelroute does not own are kept as they are.
+func MergeConditions(existing, computed []metav1.Condition, now metav1.Time) []metav1.Condition {
+	out := make([]metav1.Condition, 0, len(existing)+len(computed))
+	for _, c := range existing {
+		if !staleDefault(c) {
+			out = append(out, *c.DeepCopy())
+		}
+	}
+	for _, t := range OwnedConditionTypes {
+		if meta.FindStatusCondition(computed, t) == nil {
+			meta.RemoveStatusCondition(&out, t)
+		}
+	}
+	for _, c := range computed {
+		c.LastTransitionTime = now
+		meta.SetStatusCondition(&out, c)
+	}
+	return out
+}

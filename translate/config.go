@@ -1,0 +1,179 @@
+package translate
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// BackendMode selects what the generated backendRefs point at.
+type BackendMode string
+
+const (
+	// BackendInferencePool points backendRefs at the InferencePool itself;
+	// the Gateway must support InferencePool backends.
+	BackendInferencePool BackendMode = "inferencepool"
+	// BackendService points backendRefs at a headless shadow Service per
+	// pool, which any Gateway API implementation understands.
+	BackendService BackendMode = "service"
+)
+
+// Defaults of Config.
+const (
+	DefaultModelHeader   = "X-Gateway-Model-Name"
+	DefaultRewriteHeader = "X-Gateway-Model-Name-Rewrite"
+	DefaultPathPrefix    = "/"
+)
+
+// Annotations that override the configured parent refs and hostnames. The
+// model's annotation wins over its pool's, the pool's over Config.
+const (
+	AnnotationParentRefs = "modelroute.dev/parent-refs"
+	AnnotationHostnames  = "modelroute.dev/hostnames"
+)
+
+// Config is how InferenceModels become HTTPRoutes. The same values drive
+// `modelroute render` and `modelroute controller`.
+type Config struct {
+	// ModelHeader is the request header that carries the model name, as
+	// written by Body-Based Routing.
+	ModelHeader string
+	// RewriteHeader is set to the chosen target model; empty disables
+	// target delivery.
+	RewriteHeader string
+	// CriticalityHeader, when not empty, is set to the model's criticality.
+	CriticalityHeader string
+	// ParentRefs are the Gateways routes attach to unless annotations say
+	// otherwise.
+	ParentRefs []gatewayv1.ParentReference
+	// Hostnames of the routes unless annotations say otherwise.
+	Hostnames []gatewayv1.Hostname
+	// PathPrefixes each become one match of the route's rule.
+	PathPrefixes []string
+	// Backend selects InferencePool or shadow Service backendRefs.
+	Backend BackendMode
+}
+
+// DefaultConfig returns the configuration used when no flag is given.
+func DefaultConfig() Config {
+	return Config{
+		ModelHeader:   DefaultModelHeader,
+		RewriteHeader: DefaultRewriteHeader,
+		PathPrefixes:  []string{DefaultPathPrefix},
+		Backend:       BackendInferencePool,
+	}
+}
+
+// Validate reports the first problem that makes cfg unusable, naming the
+// flag that carries it.
+func (cfg Config) Validate() error {
+	if err := validHeaderName(cfg.ModelHeader); err != nil {
+		return fmt.Errorf("--model-header: %w", err)
+	}
+	seen := map[string]string{strings.ToLower(cfg.ModelHeader): "--model-header"}
+	for _, h := range []struct{ flag, name string }{
+		{"--rewrite-header", cfg.RewriteHeader},
+		{"--criticality-header", cfg.CriticalityHeader},
+	} {
+		if h.name == "" {
+			continue
+		}
+		if err := validHeaderName(h.name); err != nil {
+			return fmt.Errorf("%s: %w", h.flag, err)
+		}
+		if other, ok := seen[strings.ToLower(h.name)]; ok {
+			return fmt.Errorf("%s: header %q is already used by %s", h.flag, h.name, other)
+		}
+		seen[strings.ToLower(h.name)] = h.flag
+	}
+	switch cfg.Backend {
+	case BackendInferencePool, BackendService:
+	default:
+		return fmt.Errorf("--backend: %q is neither %q nor %q", cfg.Backend, BackendInferencePool, BackendService)
+	}
+	if len(cfg.PathPrefixes) == 0 {
+		return fmt.Errorf("--path-prefix: at least one is required")
+	}
+	if n := len(dedupe(cfg.PathPrefixes)); n > MaxMatchesPerRule {
+		return fmt.Errorf("--path-prefix: %d prefixes exceed the Gateway API limit of %d matches per rule", n, MaxMatchesPerRule)
+	}
+	for _, p := range cfg.PathPrefixes {
+		if err := validPathPrefix(p); err != nil {
+			return fmt.Errorf("--path-prefix %q: %w", p, err)
+		}
+	}
+	if err := validParentRefs(cfg.ParentRefs); err != nil {
+		return fmt.Errorf("--parent-ref: %w", err)
+	}
+	if err := validHostnames(cfg.Hostnames); err != nil {
+		return fmt.Errorf("--hostname: %w", err)
+	}
+	return nil
+}
+
+// ParseParentRef parses NAMESPACE/NAME[/SECTION] into a Gateway parent
+// reference with every defaultable field written out.
+func ParseParentRef(s string) (gatewayv1.ParentReference, error) {
+	parts := strings.Split(strings.TrimSpace(s), "/")
+	if len(parts) < 2 || len(parts) > 3 {
+		return gatewayv1.ParentReference{}, fmt.Errorf("%q is not NAMESPACE/NAME[/SECTION]", s)
+	}
+	ref := gatewayv1.ParentReference{
+		Group:     ptrTo(gatewayv1.Group(gatewayv1.GroupName)),
+		Kind:      ptrTo(gatewayv1.Kind("Gateway")),
+		Namespace: ptrTo(gatewayv1.Namespace(parts[0])),
+		Name:      gatewayv1.ObjectName(parts[1]),
+	}
+	if len(parts) == 3 {
+		ref.SectionName = ptrTo(gatewayv1.SectionName(parts[2]))
+	}
+	if err := validParentRef(ref); err != nil {
+		return gatewayv1.ParentReference{}, fmt.Errorf("%q: %w", s, err)
+	}
+	return ref, nil
+}
+
+// ParseParentRefs parses a comma-separated list of parent references.
+func ParseParentRefs(list string) ([]gatewayv1.ParentReference, error) {
+	var refs []gatewayv1.ParentReference
+	for _, item := range splitList(list) {
+		ref, err := ParseParentRef(item)
+		if err != nil {
+			return nil, err
+		}
+		refs = append(refs, ref)
+	}
+	return refs, nil
+}
+
+// ParseHostnames parses a comma-separated list of hostnames.
+func ParseHostnames(list string) ([]gatewayv1.Hostname, error) {
+	var hosts []gatewayv1.Hostname
+	for _, item := range splitList(list) {
+		if err := validHostname(item); err != nil {
+			return nil, fmt.Errorf("%q: %w", item, err)
+		}
+		hosts = append(hosts, gatewayv1.Hostname(item))
+	}
+	return hosts, nil
+}
+
+func splitList(list string) []string {
+	var out []string
+	for item := range strings.SplitSeq(list, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+func dedupe(items []string) []string {
+	out := slices.Clone(items)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -1,0 +1,69 @@
+package translate
+
+import (
+	"k8s.io/apimachinery/pkg/types"
+
+	inferencev1 "github.com/modelroute/modelroute/api/v1"
+	"github.com/modelroute/modelroute/api/v1alpha2"
+)
+
+// The InferencePool groups a poolRef may name.
+const (
+	GroupInferenceAlpha = "inference.networking.x-k8s.io"
+	GroupInferenceV1    = "inference.networking.k8s.io"
+	KindInferencePool   = "InferencePool"
+)
+
+// poolKey identifies a pool the way a poolRef does.
+type poolKey struct {
+	Namespace, Group, Name string
+}
+
+// pool is the part of an InferencePool of either group that routes need.
+type pool struct {
+	key         poolKey
+	apiVersion  string
+	uid         types.UID
+	annotations map[string]string
+	selector    map[string]string
+	targetPort  int32
+	appProtocol string
+	source      any // the object it came from, to order duplicates
+}
+
+func alphaPool(p *v1alpha2.InferencePool) pool {
+	sel := make(map[string]string, len(p.Spec.Selector))
+	for k, v := range p.Spec.Selector {
+		sel[string(k)] = string(v)
+	}
+	return pool{
+		key:         poolKey{Namespace: p.Namespace, Group: GroupInferenceAlpha, Name: p.Name},
+		apiVersion:  v1alpha2.GroupVersion.String(),
+		uid:         p.UID,
+		annotations: p.Annotations,
+		selector:    sel,
+		targetPort:  p.Spec.TargetPortNumber,
+		source:      p,
+	}
+}
+
+func v1Pool(p *inferencev1.InferencePool) pool {
+	sel := make(map[string]string, len(p.Spec.Selector.MatchLabels))
+	for k, v := range p.Spec.Selector.MatchLabels {
+		sel[string(k)] = string(v)
+	}
+	var port int32
+	if len(p.Spec.TargetPorts) > 0 {
+		port = int32(p.Spec.TargetPorts[0].Number)
+	}
+	return pool{
+		key:         poolKey{Namespace: p.Namespace, Group: GroupInferenceV1, Name: p.Name},
+		apiVersion:  inferencev1.GroupVersion.String(),
+		uid:         p.UID,
+		annotations: p.Annotations,
+		selector:    sel,
+		targetPort:  port,
+		appProtocol: string(p.Spec.AppProtocol),
+		source:      p,
+	}
+}

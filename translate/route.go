@@ -1,0 +1,209 @@
+package translate
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/modelroute/modelroute/api/v1alpha2"
+)
+
+// buildRoute renders the HTTPRoute of an accepted, resolved model. Every
+// field the API server would default is written out, so that the live object
+// equals this one and no tool sees a diff that is not real.
+func buildRoute(s *modelState, cfg Config) *gatewayv1.HTTPRoute {
+	m := s.model
+	rule := gatewayv1.HTTPRouteRule{}
+	for _, prefix := range cfg.PathPrefixes {
+		rule.Matches = append(rule.Matches, gatewayv1.HTTPRouteMatch{
+			Path: &gatewayv1.HTTPPathMatch{
+				Type:  ptrTo(gatewayv1.PathMatchPathPrefix),
+				Value: ptrTo(prefix),
+			},
+			Headers: []gatewayv1.HTTPHeaderMatch{{
+				Type:  ptrTo(gatewayv1.HeaderMatchExact),
+				Name:  gatewayv1.HTTPHeaderName(cfg.ModelHeader),
+				Value: m.Spec.ModelName,
+			}},
+		})
+	}
+
+	targets := targetsOf(&m.Spec)
+	distinct := distinctNames(targets)
+	var ruleHeaders []gatewayv1.HTTPHeader
+	if cfg.RewriteHeader != "" && len(distinct) == 1 && distinct[0] != m.Spec.ModelName {
+		ruleHeaders = append(ruleHeaders, gatewayv1.HTTPHeader{Name: gatewayv1.HTTPHeaderName(cfg.RewriteHeader), Value: distinct[0]})
+	}
+	if cfg.CriticalityHeader != "" {
+		ruleHeaders = append(ruleHeaders, gatewayv1.HTTPHeader{Name: gatewayv1.HTTPHeaderName(cfg.CriticalityHeader), Value: string(criticalityOf(&m.Spec))})
+	}
+	if len(ruleHeaders) > 0 {
+		slices.SortFunc(ruleHeaders, func(a, b gatewayv1.HTTPHeader) int { return cmp.Compare(a.Name, b.Name) })
+		rule.Filters = []gatewayv1.HTTPRouteFilter{setHeaders(ruleHeaders...)}
+	}
+	perTarget := cfg.RewriteHeader != "" && len(distinct) > 1
+	for _, t := range targets {
+		ref := gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{
+			BackendObjectReference: backendObject(s.pool, cfg.Backend),
+			Weight:                 ptrTo(t.weight),
+		}}
+		if perTarget {
+			ref.Filters = []gatewayv1.HTTPRouteFilter{setHeaders(gatewayv1.HTTPHeader{
+				Name: gatewayv1.HTTPHeaderName(cfg.RewriteHeader), Value: t.name,
+			})}
+		}
+		rule.BackendRefs = append(rule.BackendRefs, ref)
+	}
+
+	route := &gatewayv1.HTTPRoute{
+		TypeMeta: metav1.TypeMeta{APIVersion: gatewayv1.GroupVersion.String(), Kind: "HTTPRoute"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      RouteName(m.Name),
+			Namespace: m.Namespace,
+			Labels: map[string]string{
+				LabelManagedBy:      ManagedByValue,
+				LabelInferenceModel: LabelValue(m.Name),
+			},
+		},
+		Spec: gatewayv1.HTTPRouteSpec{
+			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: slices.Clone(s.parents)},
+			Hostnames:       slices.Clone(s.hostnames),
+			Rules:           []gatewayv1.HTTPRouteRule{rule},
+		},
+	}
+	if m.UID != "" {
+		route.OwnerReferences = []metav1.OwnerReference{controllerRef(v1alpha2.GroupVersion.String(), "InferenceModel", m.Name, m.UID)}
+	}
+	return route
+}
+
+type target struct {
+	name   string
+	weight int32
+}
+
+// targetsOf lists the targets in spec order; with none, the model itself
+// is the only target. Unset weights count as 1 each.
+func targetsOf(spec *v1alpha2.InferenceModelSpec) []target {
+	if len(spec.TargetModels) == 0 {
+		return []target{{name: spec.ModelName, weight: 1}}
+	}
+	out := make([]target, 0, len(spec.TargetModels))
+	for _, t := range spec.TargetModels {
+		out = append(out, target{name: t.Name, weight: cmp.Or(deref(t.Weight), 1)})
+	}
+	return out
+}
+
+func distinctNames(targets []target) []string {
+	names := make([]string, 0, len(targets))
+	for _, t := range targets {
+		names = append(names, t.name)
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+func criticalityOf(spec *v1alpha2.InferenceModelSpec) v1alpha2.Criticality {
+	if spec.Criticality == nil {
+		return v1alpha2.Standard
+	}
+	return *spec.Criticality
+}
+
+func setHeaders(headers ...gatewayv1.HTTPHeader) gatewayv1.HTTPRouteFilter {
+	return gatewayv1.HTTPRouteFilter{
+		Type:                  gatewayv1.HTTPRouteFilterRequestHeaderModifier,
+		RequestHeaderModifier: &gatewayv1.HTTPHeaderFilter{Set: headers},
+	}
+}
+
+func backendObject(p *pool, mode BackendMode) gatewayv1.BackendObjectReference {
+	if mode == BackendService {
+		return gatewayv1.BackendObjectReference{
+			Group: ptrTo(gatewayv1.Group("")),
+			Kind:  ptrTo(gatewayv1.Kind("Service")),
+			Name:  gatewayv1.ObjectName(ServiceName(p.key.Group, p.key.Name)),
+			Port:  ptrTo(gatewayv1.PortNumber(p.targetPort)),
+		}
+	}
+	return gatewayv1.BackendObjectReference{
+		Group: ptrTo(gatewayv1.Group(p.key.Group)),
+		Kind:  ptrTo(gatewayv1.Kind(KindInferencePool)),
+		Name:  gatewayv1.ObjectName(p.key.Name),
+	}
+}
+
+func controllerRef(apiVersion, kind, name string, uid types.UID) metav1.OwnerReference {
+	return metav1.OwnerReference{
+		APIVersion:         apiVersion,
+		Kind:               kind,
+		Name:               name,
+		UID:                uid,
+		Controller:         ptrTo(true),
+		BlockOwnerDeletion: ptrTo(true),
+	}
+}
+
+// serviceablePool reports why a pool cannot back a shadow Service.
+func serviceablePool(p *pool) error {
+	if p.targetPort < 1 || p.targetPort > 65535 {
+		return fmt.Errorf("target port %d is not 1 to 65535", p.targetPort)
+	}
+	if len(p.selector) == 0 {
+		return errors.New("its selector is empty")
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.selector)) {
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			return fmt.Errorf("selector key %q: %s", k, errs[0])
+		}
+		if errs := validation.IsValidLabelValue(p.selector[k]); len(errs) > 0 {
+			return fmt.Errorf("selector value %q: %s", p.selector[k], errs[0])
+		}
+	}
+	return nil
+}
+
+// buildService renders the headless shadow Service of a pool: its selector,
+// one port to its target port, owned by the pool.
+func buildService(p *pool) *corev1.Service {
+	svc := &corev1.Service{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      ServiceName(p.key.Group, p.key.Name),
+			Namespace: p.key.Namespace,
+			Labels: map[string]string{
+				LabelManagedBy:     ManagedByValue,
+				LabelInferencePool: LabelValue(p.key.Name),
+			},
+		},
+		Spec: corev1.ServiceSpec{
+			Type:            corev1.ServiceTypeClusterIP,
+			ClusterIP:       corev1.ClusterIPNone,
+			Selector:        p.selector,
+			SessionAffinity: corev1.ServiceAffinityNone,
+			Ports: []corev1.ServicePort{{
+				Name:       "http",
+				Protocol:   corev1.ProtocolTCP,
+				Port:       p.targetPort,
+				TargetPort: intstr.FromInt32(p.targetPort),
+			}},
+		},
+	}
+	if p.appProtocol != "" {
+		svc.Spec.Ports[0].AppProtocol = ptrTo(p.appProtocol)
+	}
+	if p.uid != "" {
+		svc.OwnerReferences = []metav1.OwnerReference{controllerRef(p.apiVersion, KindInferencePool, p.key.Name, p.uid)}
+	}
+	return svc
+}

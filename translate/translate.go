@@ -1,0 +1,361 @@
+// Package translate decides, without any I/O, which HTTPRoutes (and shadow
+// Services) the InferenceModels in scope should own and which status
+// conditions they get. It is a pure function of its input: the same input,
+// in any order, gives byte-identical output.
+package translate
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	inferencev1 "github.com/modelroute/modelroute/api/v1"
+	"github.com/modelroute/modelroute/api/v1alpha2"
+)
+
+// Input is everything translate looks at: the models in scope and the pools
+// of both groups they may reference.
+type Input struct {
+	Models     []v1alpha2.InferenceModel
+	AlphaPools []v1alpha2.InferencePool
+	V1Pools    []inferencev1.InferencePool
+	// MissingPoolGroups are InferencePool groups whose CRD is not installed,
+	// so that a model referencing one is told why its pool cannot be found.
+	MissingPoolGroups []string
+}
+
+// ModelResult is what one InferenceModel should look like and own.
+type ModelResult struct {
+	Namespace string
+	Name      string
+	// Conditions are the modelroute-owned conditions, in a fixed order,
+	// without lastTransitionTime (see MergeConditions).
+	Conditions []metav1.Condition
+	// Route is the HTTPRoute to own, or nil when the model gets none.
+	Route *gatewayv1.HTTPRoute
+}
+
+// Output is the result for every model (sorted by namespace and name) and
+// the shadow Services to own in service mode (sorted likewise).
+type Output struct {
+	Models   []ModelResult
+	Services []*corev1.Service
+}
+
+// Condition returns the result's condition of type t, or nil.
+func (r ModelResult) Condition(t string) *metav1.Condition {
+	for i := range r.Conditions {
+		if r.Conditions[i].Type == t {
+			return &r.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// modelState carries one model through the checks.
+type modelState struct {
+	model     *v1alpha2.InferenceModel
+	ref       poolKey
+	kindOK    bool
+	pool      *pool
+	resolved  metav1.Condition
+	accepted  *metav1.Condition // set once decided
+	parents   []gatewayv1.ParentReference
+	hostnames []gatewayv1.Hostname
+}
+
+// Translate computes the desired state for every model in in. The only error
+// is an invalid cfg; every problem with the objects becomes a condition.
+func Translate(in Input, cfg Config) (Output, error) {
+	if err := cfg.Validate(); err != nil {
+		return Output{}, err
+	}
+	cfg = cfg.normalized()
+	pools := indexPools(in)
+	models := uniqueModels(in.Models)
+
+	states := make([]*modelState, len(models))
+	for i := range models {
+		states[i] = checkModel(&models[i], pools, in.MissingPoolGroups, cfg)
+	}
+	decideUniqueness(states)
+
+	out := Output{Models: make([]ModelResult, 0, len(states))}
+	routed := decideShadowing(states)
+	services := map[poolKey]*corev1.Service{}
+	for _, s := range states {
+		res := ModelResult{Namespace: s.model.Namespace, Name: s.model.Name}
+		res.Conditions = []metav1.Condition{s.resolved, *s.accepted}
+		if programmed, ok := routed[s]; ok {
+			res.Conditions = append(res.Conditions, programmed)
+			if programmed.Reason != ReasonRouteShadowed && programmed.Reason != ReasonRouteConflict {
+				res.Route = buildRoute(s, cfg)
+				if cfg.Backend == BackendService {
+					if _, done := services[s.pool.key]; !done {
+						services[s.pool.key] = buildService(s.pool)
+					}
+				}
+			}
+		}
+		out.Models = append(out.Models, res)
+	}
+	for _, svc := range services {
+		out.Services = append(out.Services, svc)
+	}
+	slices.SortFunc(out.Services, func(a, b *corev1.Service) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	return out, nil
+}
+
+// normalized returns cfg with its lists sorted and deduplicated, so that
+// flag order never changes the output.
+func (cfg Config) normalized() Config {
+	cfg.PathPrefixes = dedupe(cfg.PathPrefixes)
+	cfg.ParentRefs = normalizeParentRefs(cfg.ParentRefs)
+	cfg.Hostnames = normalizeHostnames(cfg.Hostnames)
+	return cfg
+}
+
+func indexPools(in Input) map[poolKey]*pool {
+	all := make([]pool, 0, len(in.AlphaPools)+len(in.V1Pools))
+	for i := range in.AlphaPools {
+		all = append(all, alphaPool(&in.AlphaPools[i]))
+	}
+	for i := range in.V1Pools {
+		all = append(all, v1Pool(&in.V1Pools[i]))
+	}
+	idx := make(map[poolKey]*pool, len(all))
+	for i := range all {
+		p := &all[i]
+		if prev, ok := idx[p.key]; ok && canonical(prev.source) <= canonical(p.source) {
+			continue // duplicate input: keep the same one whatever the order
+		}
+		idx[p.key] = p
+	}
+	return idx
+}
+
+// uniqueModels sorts models by namespace and name and drops duplicates,
+// keeping the same copy whatever the input order.
+func uniqueModels(in []v1alpha2.InferenceModel) []v1alpha2.InferenceModel {
+	models := slices.Clone(in)
+	slices.SortStableFunc(models, func(a, b v1alpha2.InferenceModel) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name),
+			cmp.Compare(canonical(&a), canonical(&b)))
+	})
+	return slices.CompactFunc(models, func(a, b v1alpha2.InferenceModel) bool {
+		return a.Namespace == b.Namespace && a.Name == b.Name
+	})
+}
+
+// canonical is a total order key for duplicate inputs; only consulted when
+// two objects share a name.
+func canonical(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func condition(model *v1alpha2.InferenceModel, t string, status metav1.ConditionStatus, reason, format string, args ...any) metav1.Condition {
+	return metav1.Condition{
+		Type:               t,
+		Status:             status,
+		ObservedGeneration: model.Generation,
+		Reason:             reason,
+		Message:            fmt.Sprintf(format, args...),
+	}
+}
+
+// checkModel runs the per-model checks: the pool reference, then the spec
+// and the route settings that annotations may override.
+func checkModel(m *v1alpha2.InferenceModel, pools map[poolKey]*pool, missingGroups []string, cfg Config) *modelState {
+	s := &modelState{model: m}
+	group := cmp.Or(string(m.Spec.PoolRef.Group), GroupInferenceAlpha)
+	kind := cmp.Or(string(m.Spec.PoolRef.Kind), KindInferencePool)
+	s.ref = poolKey{Namespace: m.Namespace, Group: group, Name: string(m.Spec.PoolRef.Name)}
+	s.kindOK = kind == KindInferencePool && (group == GroupInferenceAlpha || group == GroupInferenceV1)
+	switch {
+	case !s.kindOK:
+		s.resolved = condition(m, ConditionResolvedRefs, metav1.ConditionFalse, ReasonInvalidKind,
+			"poolRef kind %q of group %q is not supported: it must be an InferencePool of group %s or %s",
+			kind, m.Spec.PoolRef.Group, GroupInferenceAlpha, GroupInferenceV1)
+	case pools[s.ref] == nil && slices.Contains(missingGroups, group):
+		s.resolved = condition(m, ConditionResolvedRefs, metav1.ConditionFalse, ReasonPoolNotFound,
+			"InferencePool %q (group %s) cannot be found: the InferencePool CRD of group %s is not installed (restart modelroute after installing it)",
+			s.ref.Name, group, group)
+	case pools[s.ref] == nil:
+		s.resolved = condition(m, ConditionResolvedRefs, metav1.ConditionFalse, ReasonPoolNotFound,
+			"InferencePool %q (group %s) not found in namespace %q", s.ref.Name, group, m.Namespace)
+	default:
+		s.pool = pools[s.ref]
+		s.resolved = condition(m, ConditionResolvedRefs, metav1.ConditionTrue, ReasonResolvedRefs,
+			"poolRef resolves to InferencePool %q (group %s)", s.ref.Name, group)
+		if cfg.Backend == BackendService {
+			if err := serviceablePool(s.pool); err != nil {
+				s.resolved = condition(m, ConditionResolvedRefs, metav1.ConditionFalse, ReasonInvalidPool,
+					"InferencePool %q (group %s) cannot back a Service: %v", s.ref.Name, group, err)
+			}
+		}
+	}
+
+	if reason, msg := validateSpec(&m.Spec); reason != "" {
+		s.accepted = ptrTo(condition(m, ConditionAccepted, metav1.ConditionFalse, reason, "%s", msg))
+		return s
+	}
+	if reason, msg := s.resolveRouteSettings(cfg); reason != "" {
+		s.accepted = ptrTo(condition(m, ConditionAccepted, metav1.ConditionFalse, reason, "%s", msg))
+	}
+	return s
+}
+
+// resolveRouteSettings picks parent refs and hostnames: the model's
+// annotation, else its pool's, else the configured ones.
+func (s *modelState) resolveRouteSettings(cfg Config) (reason, message string) {
+	parentSrc, parentList, hasParents := s.annotation(AnnotationParentRefs)
+	s.parents = cfg.ParentRefs
+	if hasParents {
+		refs, err := ParseParentRefs(parentList)
+		if err != nil {
+			return ReasonInvalidParentRefs, fmt.Sprintf("%s annotation %s: %v", parentSrc, AnnotationParentRefs, err)
+		}
+		s.parents = normalizeParentRefs(refs)
+		if len(s.parents) > MaxParentRefs {
+			return ReasonTooManyParentRefs, fmt.Sprintf("%s annotation %s names %d parents; an HTTPRoute allows at most %d",
+				parentSrc, AnnotationParentRefs, len(s.parents), MaxParentRefs)
+		}
+	}
+	hostSrc, hostList, hasHosts := s.annotation(AnnotationHostnames)
+	s.hostnames = cfg.Hostnames
+	if hasHosts {
+		hosts, err := ParseHostnames(hostList)
+		if err != nil {
+			return ReasonInvalidHostnames, fmt.Sprintf("%s annotation %s: %v", hostSrc, AnnotationHostnames, err)
+		}
+		s.hostnames = normalizeHostnames(hosts)
+		if len(s.hostnames) > MaxHostnames {
+			return ReasonTooManyHostnames, fmt.Sprintf("%s annotation %s names %d hostnames; an HTTPRoute allows at most %d",
+				hostSrc, AnnotationHostnames, len(s.hostnames), MaxHostnames)
+		}
+	}
+	return "", ""
+}
+
+// annotation finds key on the model, else on its pool, and says where.
+func (s *modelState) annotation(key string) (source, value string, ok bool) {
+	if v, ok := s.model.Annotations[key]; ok {
+		return "InferenceModel", v, true
+	}
+	if s.pool != nil {
+		if v, ok := s.pool.annotations[key]; ok {
+			return fmt.Sprintf("InferencePool %q", s.pool.key.Name), v, true
+		}
+	}
+	return "", "", false
+}
+
+// decideUniqueness gives modelName to the oldest valid model of each pool
+// (ties broken by name) and ModelNameInUse to the others.
+func decideUniqueness(states []*modelState) {
+	type contest struct {
+		pool      poolKey
+		modelName string
+	}
+	groups := map[contest][]*modelState{}
+	var order []contest
+	for _, s := range states {
+		if !s.kindOK || s.accepted != nil {
+			if s.accepted == nil {
+				s.accepted = ptrTo(acceptedCondition(s.model))
+			}
+			continue
+		}
+		c := contest{pool: s.ref, modelName: s.model.Spec.ModelName}
+		if _, ok := groups[c]; !ok {
+			order = append(order, c)
+		}
+		groups[c] = append(groups[c], s)
+	}
+	for _, c := range order {
+		contenders := groups[c]
+		slices.SortFunc(contenders, olderFirst)
+		winner := contenders[0]
+		winner.accepted = ptrTo(acceptedCondition(winner.model))
+		for _, loser := range contenders[1:] {
+			loser.accepted = ptrTo(condition(loser.model, ConditionAccepted, metav1.ConditionFalse, ReasonModelNameInUse,
+				"modelName %q is already served from InferencePool %q by InferenceModel %q, which is older",
+				c.modelName, c.pool.Name, winner.model.Name))
+		}
+	}
+}
+
+func acceptedCondition(m *v1alpha2.InferenceModel) metav1.Condition {
+	return condition(m, ConditionAccepted, metav1.ConditionTrue, ReasonAccepted,
+		"modelName %q is valid and unique in its pool", m.Spec.ModelName)
+}
+
+// olderFirst orders by creation time, then namespace, then name.
+func olderFirst(a, b *modelState) int {
+	ta, tb := a.model.CreationTimestamp.Time, b.model.CreationTimestamp.Time
+	return cmp.Or(ta.Compare(tb), cmp.Compare(a.model.Namespace, b.model.Namespace), cmp.Compare(a.model.Name, b.model.Name))
+}
+
+// decideShadowing returns the Programmed condition translate can decide for
+// every routable model: RouteConflict (no route: an older model's route has
+// the same name), NoParentRefs, RouteShadowed (no route: an older model of
+// another pool serves the same modelName on an overlapping parent and
+// hostname, so this one could never get traffic) or Pending.
+func decideShadowing(states []*modelState) map[*modelState]metav1.Condition {
+	var routable []*modelState
+	for _, s := range states {
+		if s.accepted.Status == metav1.ConditionTrue && s.resolved.Status == metav1.ConditionTrue {
+			routable = append(routable, s)
+		}
+	}
+	slices.SortFunc(routable, olderFirst)
+	out := make(map[*modelState]metav1.Condition, len(routable))
+	winners := map[string][]*modelState{}
+	routeNames := map[string]*modelState{}
+	for _, s := range routable {
+		m := s.model
+		// Distinct long names can cut and hash to one route name; the older
+		// model keeps it.
+		routeKey := m.Namespace + "/" + RouteName(m.Name)
+		if other, taken := routeNames[routeKey]; taken {
+			out[s] = condition(m, ConditionProgrammed, metav1.ConditionFalse, ReasonRouteConflict,
+				"the generated HTTPRoute name %q is already taken by InferenceModel %q, which is older; rename this model",
+				RouteName(m.Name), other.model.Name)
+			continue
+		}
+		routeNames[routeKey] = s
+		if len(s.parents) == 0 {
+			out[s] = condition(m, ConditionProgrammed, metav1.ConditionFalse, ReasonNoParentRefs,
+				"no parent Gateway is configured (flag --parent-ref or annotation %s): HTTPRoute %q attaches nowhere",
+				AnnotationParentRefs, RouteName(m.Name))
+			continue
+		}
+		if w := shadowedBy(s, winners[m.Spec.ModelName]); w != nil {
+			out[s] = condition(m, ConditionProgrammed, metav1.ConditionFalse, ReasonRouteShadowed,
+				"modelName %q is already routed on the same Gateway and hostnames by InferenceModel %s/%s of InferencePool %q, which is older",
+				m.Spec.ModelName, w.model.Namespace, w.model.Name, w.pool.key.Name)
+			continue
+		}
+		winners[m.Spec.ModelName] = append(winners[m.Spec.ModelName], s)
+		out[s] = condition(m, ConditionProgrammed, metav1.ConditionUnknown, ReasonPending,
+			"waiting for the parent Gateways to accept HTTPRoute %q", RouteName(m.Name))
+	}
+	return out
+}
+
+func shadowedBy(s *modelState, winners []*modelState) *modelState {
+	for _, w := range winners {
+		if w.pool.key != s.pool.key && parentsOverlap(w.parents, s.parents) && hostnamesOverlap(w.hostnames, s.hostnames) {
+			return w
+		}
+	}
+	return nil
+}
