@@ -16,12 +16,13 @@ generate: ## Generate deepcopy code for api/ with controller-gen.
 	$(CONTROLLER_GEN) object paths=./api/...
 
 .PHONY: manifests
-manifests: ## Generate the CRDs in config/crd/bases from api/ with controller-gen.
+manifests: ## Generate the CRDs (config/crd/bases) and RBAC (config/rbac/role.yaml) with controller-gen.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=modelroute paths=./controllers/... output:rbac:artifacts:config=config/rbac
 
 .PHONY: verify-generated
 verify-generated: generate manifests ## Fail when generated files differ from the committed ones.
-	@git diff --exit-code -- api config/crd || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
+	@git diff --exit-code -- api config/crd config/rbac || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
 
 .PHONY: fmt
 fmt: ## Format the code.
@@ -31,10 +32,14 @@ fmt: ## Format the code.
 vet: ## Vet the code.
 	$(GO) vet ./...
 
+.PHONY: controlplane
+controlplane: ## Build (or reuse) the pinned etcd, kube-apiserver and kube-controller-manager.
+	@bash tools/controlplane/build.sh >/dev/null
+
 .PHONY: test
-test: vet ## Run every test.
+test: vet controlplane ## Run every test: unit, golden, and integration on the local control plane.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
-	$(GO) test ./...
+	KUBEBUILDER_ASSETS="$$(bash tools/controlplane/build.sh 2>/dev/null)" $(GO) test -count=1 ./...
 
 .PHONY: fuzz
 fuzz: ## Fuzz translate for FUZZTIME (default 60s).
@@ -49,6 +54,10 @@ bench-translate: ## Benchmark translate (one 10-target model) and render (10,000
 .PHONY: build
 build: ## Build bin/modelroute.
 	$(GO) build -trimpath -o $(BIN)/modelroute ./cmd/modelroute
+
+.PHONY: run
+run: build controlplane ## Local control plane + controller + config/samples; prints routes and conditions, runs until Ctrl-C (ARGS: controller flags).
+	$(GO) run ./cmd/devcluster -modelroute $(BIN)/modelroute -samples config/samples $(RUN_FLAGS) -- $(ARGS)
 
 .PHONY: render
 render: ## Render config/samples/ (exit code 1 is expected: the samples include broken models).

@@ -1,8 +1,12 @@
 package translate
 
 import (
+	"fmt"
+	"strings"
+
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // Condition types modelroute owns on an InferenceModel.
@@ -79,4 +83,19 @@ func MergeConditions(existing, computed []metav1.Condition, now metav1.Time) []m
 		meta.SetStatusCondition(&out, c)
 	}
 	return out
+}
+
+// PendingMessage is the Programmed=Unknown message while the parents listed
+// have not reported on the route; the controller uses it too, so that the
+// message does not change when it first reads the route back.
+func PendingMessage(route string, waiting []gatewayv1.ParentReference) string {
+	names := make([]string, 0, len(waiting))
+	for _, ref := range waiting {
+		name := string(deref(ref.Namespace)) + "/" + string(ref.Name)
+		if ref.SectionName != nil {
+			name += "/" + string(*ref.SectionName)
+		}
+		names = append(names, name)
+	}
+	return fmt.Sprintf("waiting for Gateway %s to accept HTTPRoute %q", strings.Join(names, ", "), route)
 }

@@ -346,7 +346,7 @@ func decideShadowing(states []*modelState) map[*modelState]metav1.Condition {
 		}
 		winners[m.Spec.ModelName] = append(winners[m.Spec.ModelName], s)
 		out[s] = condition(m, ConditionProgrammed, metav1.ConditionUnknown, ReasonPending,
-			"waiting for the parent Gateways to accept HTTPRoute %q", RouteName(m.Name))
+			"%s", PendingMessage(RouteName(m.Name), s.parents))
 	}
 	return out
 }

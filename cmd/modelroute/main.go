@@ -19,6 +19,7 @@ const usage = `modelroute turns InferenceModels into Gateway API HTTPRoutes.
 
 Usage:
   modelroute render -f PATH [-f PATH...] [flags]   print the generated objects
+  modelroute controller [flags]                    reconcile them in a cluster
   modelroute version                               print the version
 
 Run "modelroute COMMAND -h" for a command's flags.
@@ -36,6 +37,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "render":
 		return runRender(args[1:], stdin, stdout, stderr)
+	case "controller":
+		return runController(args[1:], stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return 0

@@ -1,0 +1,280 @@
+// Command devcluster runs modelroute on a throwaway local control plane:
+// it starts etcd, kube-apiserver and kube-controller-manager (built from
+// pinned Go modules), runs the modelroute binary's controller against them,
+// applies config/samples, and prints the generated routes and every
+// InferenceModel's conditions. It keeps running (for kubectl) until Ctrl-C
+// unless -once is given, and stops every process it started either way.
+//
+//	go run ./cmd/devcluster -modelroute bin/modelroute [-once] [-- controller flags...]
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/controllers"
+	"github.com/modelroute/modelroute/controllers/localcluster"
+	"github.com/modelroute/modelroute/translate"
+)
+
+const namespace = "modelroute-demo"
+
+func main() {
+	binary := flag.String("modelroute", "bin/modelroute", "the modelroute binary to run as the controller")
+	samples := flag.String("samples", "config/samples", "directory of manifests to apply")
+	once := flag.Bool("once", false, "print the result and exit instead of running until Ctrl-C")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *binary, *samples, *once, flag.Args()); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(os.Stderr, "devcluster:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, binary, samples string, once bool, controllerArgs []string) error {
+	say("starting etcd, kube-apiserver and kube-controller-manager (the first run builds them)")
+	cluster, err := localcluster.Start(localcluster.Options{ControllerManager: true, Log: os.Stderr})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		say("stopping the control plane")
+		_ = cluster.Stop()
+	}()
+	dir, err := os.MkdirTemp("", "modelroute-devcluster-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := writeKubeconfig(cluster, kubeconfig); err != nil {
+		return err
+	}
+	scheme, err := controllers.NewScheme()
+	if err != nil {
+		return err
+	}
+	c, err := client.New(cluster.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		return err
+	}
+
+	args := append([]string{"controller", "--kubeconfig=" + kubeconfig,
+		"--metrics-bind-address=0", "--health-probe-bind-address=0"}, controllerArgs...)
+	say("running %s %s", binary, strings.Join(args, " "))
+	controller := exec.CommandContext(ctx, binary, args...)
+	logFile := filepath.Join(dir, "controller.log")
+	log, err := os.Create(logFile)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	controller.Stdout, controller.Stderr = log, log
+	controller.Cancel = func() error { return controller.Process.Signal(os.Interrupt) }
+	controller.WaitDelay = 10 * time.Second
+	if err := controller.Start(); err != nil {
+		return fmt.Errorf("starting the controller (run `make build` first?): %w", err)
+	}
+	defer func() { _ = controller.Process.Signal(os.Interrupt); _ = controller.Wait() }()
+
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
+		return err
+	}
+	n, err := applyDir(ctx, c, samples)
+	if err != nil {
+		return err
+	}
+	say("applied %d objects from %s into namespace %s; waiting for the statuses to settle", n, samples, namespace)
+	if err := waitSettled(ctx, c); err != nil {
+		return fmt.Errorf("%w (controller log: %s)", err, tail(logFile))
+	}
+	if err := printRoutes(ctx, c, os.Stdout); err != nil {
+		return err
+	}
+	if err := printConditions(ctx, c, os.Stdout); err != nil {
+		return err
+	}
+	if once {
+		return nil
+	}
+	say("running; try: kubectl --kubeconfig %s -n %s get httproutes,inferencemodels,inferencepools", kubeconfig, namespace)
+	say("controller log: %s; press Ctrl-C to stop everything", logFile)
+	<-ctx.Done()
+	return nil
+}
+
+func say(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "devcluster: "+format+"\n", args...)
+}
+
+func writeKubeconfig(cluster *localcluster.Cluster, path string) error {
+	user, err := cluster.Env.AddUser(envtest.User{Name: "devcluster-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return err
+	}
+	data, err := user.KubeConfig()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o600)
+}
+
+// applyDir server-side applies every object in the directory's YAML files
+// (kustomization.yaml aside) into the demo namespace.
+func applyDir(ctx context.Context, c client.Client, dir string) (int, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, f := range files {
+		if filepath.Base(f) == "kustomization.yaml" {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return n, err
+		}
+		reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+		for {
+			doc, err := reader.Read()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return n, fmt.Errorf("%s: %w", f, err)
+			}
+			obj := &unstructured.Unstructured{}
+			if err := yaml.Unmarshal(doc, &obj.Object); err != nil {
+				return n, fmt.Errorf("%s: %w", f, err)
+			}
+			if len(obj.Object) == 0 {
+				continue
+			}
+			obj.SetNamespace(namespace)
+			if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner("devcluster")); err != nil {
+				return n, fmt.Errorf("%s: applying %s %s: %w", f, obj.GetKind(), obj.GetName(), err)
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// waitSettled waits until every model has Accepted and ResolvedRefs for its
+// current generation and the statuses stay the same for two seconds.
+func waitSettled(ctx context.Context, c client.Client) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	var last string
+	stable := 0
+	for {
+		var models v1alpha2.InferenceModelList
+		if err := c.List(ctx, &models, client.InNamespace(namespace)); err != nil {
+			return err
+		}
+		snapshot, complete := "", len(models.Items) > 0
+		for _, m := range models.Items {
+			snapshot += m.Name + "@" + m.ResourceVersion + " "
+			for _, t := range []string{translate.ConditionAccepted, translate.ConditionResolvedRefs} {
+				cond := meta.FindStatusCondition(m.Status.Conditions, t)
+				complete = complete && cond != nil && cond.ObservedGeneration == m.Generation
+			}
+		}
+		if complete && snapshot == last {
+			stable++
+		} else {
+			stable = 0
+		}
+		if stable >= 4 {
+			return nil
+		}
+		last = snapshot
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the models' statuses did not settle: %w", ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func printRoutes(ctx context.Context, c client.Client, w io.Writer) error {
+	var routes gatewayv1.HTTPRouteList
+	if err := c.List(ctx, &routes, client.InNamespace(namespace)); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "# %d HTTPRoutes generated in namespace %s\n", len(routes.Items), namespace)
+	for i := range routes.Items {
+		route := &routes.Items[i]
+		route.TypeMeta = metav1.TypeMeta{APIVersion: gatewayv1.GroupVersion.String(), Kind: "HTTPRoute"}
+		manifest, err := translate.Manifest(route)
+		if err != nil {
+			return err
+		}
+		// Server bookkeeping would only hide what modelroute wrote.
+		for _, field := range []string{"uid", "resourceVersion", "generation", "managedFields"} {
+			unstructured.RemoveNestedField(manifest.Object, "metadata", field)
+		}
+		out, err := yaml.Marshal(manifest.Object)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "---\n%s", out)
+	}
+	return nil
+}
+
+func printConditions(ctx context.Context, c client.Client, w io.Writer) error {
+	var models v1alpha2.InferenceModelList
+	if err := c.List(ctx, &models, client.InNamespace(namespace)); err != nil {
+		return err
+	}
+	slices.SortFunc(models.Items, func(a, b v1alpha2.InferenceModel) int { return strings.Compare(a.Name, b.Name) })
+	fmt.Fprintf(w, "\n# InferenceModel conditions in namespace %s\n", namespace)
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tMODEL NAME\tRESOLVEDREFS\tACCEPTED\tPROGRAMMED")
+	for _, m := range models.Items {
+		cells := []string{m.Name, m.Spec.ModelName}
+		for _, t := range translate.OwnedConditionTypes {
+			cell := "-"
+			if cond := meta.FindStatusCondition(m.Status.Conditions, t); cond != nil {
+				cell = string(cond.Status) + "/" + cond.Reason
+			}
+			cells = append(cells, cell)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	return tw.Flush()
+}
+
+func tail(path string) string {
+	data, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	return strings.Join(lines[max(0, len(lines)-5):], "\n")
+}

@@ -1,0 +1,184 @@
+// Package localcluster starts a real local Kubernetes control plane —
+// etcd, kube-apiserver and, where garbage collection or namespace deletion
+// matters, kube-controller-manager — built from pinned Go modules by
+// tools/controlplane/build.sh, with the Gateway API and Inference CRDs
+// installed. Tests, `make run` and the conformance suite share it.
+package localcluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// Options say which parts to start.
+type Options struct {
+	// ControllerManager also starts kube-controller-manager with its garbage
+	// collector and namespace controllers.
+	ControllerManager bool
+	// Log receives the output of the builds and of kube-controller-manager;
+	// nil discards it.
+	Log io.Writer
+}
+
+// Cluster is a running local control plane.
+type Cluster struct {
+	// Config is an admin (system:masters) client config.
+	Config *rest.Config
+	// Env is the envtest environment, for adding users.
+	Env *envtest.Environment
+
+	kcm    *exec.Cmd
+	kcmDir string
+}
+
+// RepoRoot is the root of the modelroute source tree.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Assets returns the directory holding the pinned etcd, kube-apiserver and
+// kube-controller-manager, building them on first use (several minutes
+// cold; cached outside the tree and keyed by the pins). A KUBEBUILDER_ASSETS
+// that already holds them wins.
+func Assets(log io.Writer) (string, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	cmd := exec.Command("bash", filepath.Join(RepoRoot(), "tools", "controlplane", "build.sh"))
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, log
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("building the control plane (tools/controlplane/build.sh): %w", err)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	return lines[len(lines)-1], nil
+}
+
+// CRDPaths are the CRDs every cluster gets: the pinned Gateway API's
+// standard channel and ours from config/crd/bases.
+func CRDPaths() ([]string, error) {
+	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/gateway-api")
+	cmd.Dir = RepoRoot()
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("locating the gateway-api module: %w", err)
+	}
+	return []string{
+		filepath.Join(strings.TrimSpace(string(out)), "config", "crd", "standard"),
+		filepath.Join(RepoRoot(), "config", "crd", "bases"),
+	}, nil
+}
+
+// Start brings up the control plane.
+func Start(opts Options) (*Cluster, error) {
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	assets, err := Assets(opts.Log)
+	if err != nil {
+		return nil, err
+	}
+	crds, err := CRDPaths()
+	if err != nil {
+		return nil, err
+	}
+	env := &envtest.Environment{
+		BinaryAssetsDirectory: assets,
+		CRDInstallOptions:     envtest.CRDInstallOptions{Paths: crds},
+		// Start copies this over CRDInstallOptions.ErrorIfPathMissing.
+		ErrorIfCRDPathMissing: true,
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		// env.Start leaves etcd and kube-apiserver running when a step after
+		// starting them (installing the CRDs…) fails.
+		return nil, errors.Join(fmt.Errorf("starting envtest: %w", err), env.Stop())
+	}
+	c := &Cluster{Config: cfg, Env: env}
+	if opts.ControllerManager {
+		if err := c.startControllerManager(assets, opts.Log); err != nil {
+			_ = c.Stop()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (c *Cluster) startControllerManager(assets string, log io.Writer) error {
+	user, err := c.Env.AddUser(envtest.User{Name: "kube-controller-manager", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return err
+	}
+	kubeconfig, err := user.KubeConfig()
+	if err != nil {
+		return err
+	}
+	c.kcmDir, err = os.MkdirTemp("", "modelroute-kcm-")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(c.kcmDir, "kubeconfig")
+	if err := os.WriteFile(path, kubeconfig, 0o600); err != nil {
+		return err
+	}
+	c.kcm = exec.Command(filepath.Join(assets, "kube-controller-manager"),
+		"--kubeconfig="+path,
+		"--controllers=garbagecollector,namespace",
+		"--leader-elect=false",
+		"--secure-port=0",
+	)
+	c.kcm.Stdout, c.kcm.Stderr = log, log
+	if err := c.kcm.Start(); err != nil {
+		return fmt.Errorf("starting kube-controller-manager: %w", err)
+	}
+	return nil
+}
+
+// Stop ends every process the cluster started.
+func (c *Cluster) Stop() error {
+	var errs []error
+	if c.kcm != nil && c.kcm.Process != nil {
+		_ = c.kcm.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- c.kcm.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = c.kcm.Process.Kill()
+			<-done
+		}
+	}
+	if c.kcmDir != "" {
+		errs = append(errs, os.RemoveAll(c.kcmDir))
+	}
+	errs = append(errs, c.Env.Stop())
+	return errors.Join(errs...)
+}
+
+// WaitFor polls cond every 100ms until it returns true or ctx ends.
+func WaitFor(ctx context.Context, cond func() (bool, error)) error {
+	for {
+		ok, err := cond()
+		if err != nil || ok {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package controllers
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// ConditionMetrics exports how many InferenceModels have each condition
+// (type, status, reason), computed at scrape time from the last status the
+// reconciler saw for each model.
+type ConditionMetrics struct {
+	mu     sync.Mutex
+	models map[types.NamespacedName][]metav1.Condition
+	desc   *prometheus.Desc
+}
+
+// NewConditionMetrics returns an empty collector; register it once.
+func NewConditionMetrics() *ConditionMetrics {
+	return &ConditionMetrics{
+		models: map[types.NamespacedName][]metav1.Condition{},
+		desc: prometheus.NewDesc("modelroute_inference_models",
+			"InferenceModels by condition type, status and reason.",
+			[]string{"type", "status", "reason"}, nil),
+	}
+}
+
+// Set records a model's current conditions.
+func (m *ConditionMetrics) Set(key types.NamespacedName, conditions []metav1.Condition) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.models[key] = conditions
+}
+
+// Forget drops a deleted model.
+func (m *ConditionMetrics) Forget(key types.NamespacedName) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.models, key)
+}
+
+// Describe implements prometheus.Collector.
+func (m *ConditionMetrics) Describe(ch chan<- *prometheus.Desc) { ch <- m.desc }
+
+// Collect implements prometheus.Collector.
+func (m *ConditionMetrics) Collect(ch chan<- prometheus.Metric) {
+	type key struct{ t, s, r string }
+	counts := map[key]int{}
+	m.mu.Lock()
+	for _, conditions := range m.models {
+		for _, c := range conditions {
+			counts[key{c.Type, string(c.Status), c.Reason}]++
+		}
+	}
+	m.mu.Unlock()
+	for k, n := range counts {
+		ch <- prometheus.MustNewConstMetric(m.desc, prometheus.GaugeValue, float64(n), k.t, k.s, k.r)
+	}
+}

@@ -1,0 +1,198 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/translate"
+)
+
+// +kubebuilder:rbac:groups=inference.networking.x-k8s.io,resources=inferencemodels,verbs=get;list;watch
+// +kubebuilder:rbac:groups=inference.networking.x-k8s.io,resources=inferencemodels/status,verbs=get;patch
+// +kubebuilder:rbac:groups=inference.networking.x-k8s.io,resources=inferencepools,verbs=get;list;watch
+// +kubebuilder:rbac:groups=inference.networking.k8s.io,resources=inferencepools,verbs=get;list;watch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+var routeKind = childKind{
+	newObject: func() client.Object { return &gatewayv1.HTTPRoute{} },
+	newList:   func() client.ObjectList { return &gatewayv1.HTTPRouteList{} },
+	differs:   exactSpec,
+	owned:     []string{"parentRefs", "hostnames"},
+}
+
+// ModelReconciler keeps each InferenceModel's HTTPRoute and status in line
+// with translate's decision and the Gateway's verdict on the route.
+type ModelReconciler struct {
+	client   client.Client
+	input    inputReader
+	writer   childWriter
+	recorder events.EventRecorder
+	config   translate.Config
+	metrics  *ConditionMetrics
+}
+
+// Reconcile handles one InferenceModel.
+func (r *ModelReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	model := &v1alpha2.InferenceModel{}
+	if err := r.client.Get(ctx, req.NamespacedName, model); err != nil {
+		if apierrors.IsNotFound(err) {
+			// Its route goes with it: the garbage collector follows the
+			// ownerReference.
+			r.metrics.Forget(req.NamespacedName)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	if !model.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	in, err := r.input.read(ctx, model.Spec.ModelName)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if !containsModel(in.Models, model) {
+		in.Models = append(in.Models, *model) // the index may lag the object
+	}
+	out, err := translate.Translate(in, r.config)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	res, ok := resultOf(out, model)
+	if !ok {
+		return ctrl.Result{}, fmt.Errorf("translate returned no result for %s", req.NamespacedName)
+	}
+	conditions := slices.Clone(res.Conditions)
+	programmed, err := r.syncRoute(ctx, model, res)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if programmed != nil {
+		setCondition(conditions, *programmed)
+	}
+	return ctrl.Result{}, r.updateStatus(ctx, model, conditions)
+}
+
+// syncRoute makes the model's route match res.Route and returns the
+// Programmed condition when the cluster, not translate, decides it.
+func (r *ModelReconciler) syncRoute(ctx context.Context, model *v1alpha2.InferenceModel, res translate.ModelResult) (*metav1.Condition, error) {
+	name := types.NamespacedName{Namespace: model.Namespace, Name: translate.RouteName(model.Name)}
+	var desired client.Object
+	if res.Route != nil {
+		desired = res.Route
+	}
+	outcome, err := r.writer.sync(ctx, routeKind, model, name, desired)
+	if err != nil {
+		return nil, err
+	}
+	keep := name.Name
+	if res.Route == nil {
+		keep = ""
+	}
+	if err := r.writer.prune(ctx, routeKind, model, keep); err != nil {
+		return nil, err
+	}
+	if res.Route == nil {
+		return nil, nil
+	}
+	translated := res.Condition(translate.ConditionProgrammed)
+	switch {
+	case outcome == childForeign:
+		// The Warning Event comes with the status transition.
+		return ptrTo(condition(model, metav1.ConditionFalse, translate.ReasonRouteConflict,
+			fmt.Sprintf("HTTPRoute %q already exists and is not controlled by this InferenceModel; modelroute leaves it untouched: delete or rename it", name.Name))), nil
+	case translated == nil || translated.Status != metav1.ConditionUnknown:
+		return nil, nil // NoParentRefs: translate has the last word
+	case outcome == childWritten:
+		return nil, nil // just written: no Gateway has seen this generation
+	}
+	route := &gatewayv1.HTTPRoute{}
+	if err := r.client.Get(ctx, name, route); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	status, reason, message := routeProgrammed(route)
+	return ptrTo(condition(model, status, reason, message)), nil
+}
+
+// updateStatus writes the conditions when they differ from the live ones,
+// with an optimistic lock, and records an Event for each transition.
+func (r *ModelReconciler) updateStatus(ctx context.Context, model *v1alpha2.InferenceModel, computed []metav1.Condition) error {
+	key := client.ObjectKeyFromObject(model)
+	merged := translate.MergeConditions(model.Status.Conditions, computed, metav1.Now())
+	if equality.Semantic.DeepEqual(merged, model.Status.Conditions) {
+		r.metrics.Set(key, merged)
+		return nil
+	}
+	before := model.DeepCopy()
+	model.Status.Conditions = merged
+	if err := r.client.Status().Patch(ctx, model, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}),
+		client.FieldOwner(FieldManager)); err != nil {
+		if apierrors.IsConflict(err) {
+			// Our cache is behind the model: the watch event of its newer
+			// version is on its way and will reconcile it again.
+			log.FromContext(ctx).V(1).Info("status conflict; waiting for the newer model", "error", err.Error())
+			return nil
+		}
+		return err
+	}
+	r.metrics.Set(key, merged)
+	for _, t := range translate.OwnedConditionTypes {
+		old, now := meta.FindStatusCondition(before.Status.Conditions, t), meta.FindStatusCondition(merged, t)
+		if now == nil || (old != nil && old.Status == now.Status && old.Reason == now.Reason) {
+			continue
+		}
+		eventType := corev1.EventTypeNormal
+		if now.Status == metav1.ConditionFalse {
+			eventType = corev1.EventTypeWarning
+		}
+		r.recorder.Eventf(model, nil, eventType, now.Reason, "UpdateStatus", "%s=%s: %s", now.Type, now.Status, now.Message)
+	}
+	log.FromContext(ctx).V(1).Info("status updated", "conditions", merged)
+	return nil
+}
+
+func condition(model *v1alpha2.InferenceModel, status metav1.ConditionStatus, reason, message string) metav1.Condition {
+	return metav1.Condition{
+		Type: translate.ConditionProgrammed, Status: status, Reason: reason, Message: message,
+		ObservedGeneration: model.Generation,
+	}
+}
+
+func setCondition(conditions []metav1.Condition, c metav1.Condition) {
+	for i := range conditions {
+		if conditions[i].Type == c.Type {
+			conditions[i] = c
+		}
+	}
+}
+
+func resultOf(out translate.Output, model *v1alpha2.InferenceModel) (translate.ModelResult, bool) {
+	for _, res := range out.Models {
+		if res.Namespace == model.Namespace && res.Name == model.Name {
+			return res, true
+		}
+	}
+	return translate.ModelResult{}, false
+}
+
+func containsModel(models []v1alpha2.InferenceModel, model *v1alpha2.InferenceModel) bool {
+	return slices.ContainsFunc(models, func(m v1alpha2.InferenceModel) bool {
+		return m.Namespace == model.Namespace && m.Name == model.Name
+	})
+}
+
+func ptrTo[T any](v T) *T { return &v }

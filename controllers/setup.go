@@ -1,0 +1,178 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	inferencev1 "github.com/modelroute/modelroute/api/v1"
+	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/translate"
+)
+
+// Options configure the reconcilers.
+type Options struct {
+	Config translate.Config
+	// Concurrency is the number of models reconciled at once.
+	Concurrency int
+	// Metrics receives the models' conditions; nil for none.
+	Metrics *ConditionMetrics
+}
+
+// Setup registers the field indexes and the reconcilers with mgr. The
+// InferenceModel and HTTPRoute CRDs must be installed; each InferencePool
+// group is watched only if its CRD is, and models referencing a missing one
+// say so in their status.
+func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
+	if err := opts.Config.Validate(); err != nil {
+		return err
+	}
+	mapper := mgr.GetRESTMapper()
+	for _, gk := range []schema.GroupKind{
+		{Group: v1alpha2.GroupVersion.Group, Kind: "InferenceModel"},
+		{Group: gatewayv1.GroupName, Kind: "HTTPRoute"},
+	} {
+		if _, err := mapper.RESTMapping(gk); err != nil {
+			return fmt.Errorf("the %s CRD must be installed: %w", gk, err)
+		}
+	}
+	installed := map[string]bool{}
+	log := ctrl.Log.WithName("setup")
+	for _, group := range []string{translate.GroupInferenceAlpha, translate.GroupInferenceV1} {
+		_, err := mapper.RESTMapping(schema.GroupKind{Group: group, Kind: translate.KindInferencePool})
+		switch {
+		case err == nil:
+			installed[group] = true
+		case meta.IsNoMatchError(err):
+			log.Info("InferencePool CRD not installed: not watching it; models referencing it report PoolNotFound (restart after installing it)", "group", group)
+		default:
+			return err
+		}
+	}
+	if err := RegisterIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	metrics := opts.Metrics
+	if metrics == nil {
+		metrics = NewConditionMetrics()
+	}
+	c := mgr.GetClient()
+	in := inputReader{client: c, installed: installed}
+	recorder := mgr.GetEventRecorder(FieldManager)
+	models := &ModelReconciler{
+		client: c, input: in, writer: childWriter{client: c, reader: mgr.GetAPIReader()},
+		recorder: recorder, config: opts.Config, metrics: metrics,
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
+		Named("inferencemodel").
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(opts.Concurrency, 1)}).
+		For(&v1alpha2.InferenceModel{}).
+		// Contenders for a modelName: a change to one can hand the name over.
+		Watches(&v1alpha2.InferenceModel{}, handler.EnqueueRequestsFromMapFunc(mapModels(c, func(o client.Object) client.ListOption {
+			return client.MatchingFields{IndexModelName: o.(*v1alpha2.InferenceModel).Spec.ModelName}
+		}))).
+		// Routes with a generated name, ours or not, and their status.
+		Watches(&gatewayv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(mapRoute(c)))
+	poolWatches := map[string]client.Object{
+		translate.GroupInferenceAlpha: &v1alpha2.InferencePool{},
+		translate.GroupInferenceV1:    &inferencev1.InferencePool{},
+	}
+	for group, pool := range poolWatches {
+		if installed[group] {
+			b = b.Watches(pool, handler.EnqueueRequestsFromMapFunc(mapModels(c, poolModels(group))))
+		}
+	}
+	if err := b.Complete(models); err != nil {
+		return err
+	}
+	if opts.Config.Backend != translate.BackendService {
+		return nil
+	}
+	for group, pool := range poolWatches {
+		if !installed[group] {
+			continue
+		}
+		newPool := map[string]func() client.Object{
+			translate.GroupInferenceAlpha: func() client.Object { return &v1alpha2.InferencePool{} },
+			translate.GroupInferenceV1:    func() client.Object { return &inferencev1.InferencePool{} },
+		}[group]
+		services := &PoolServiceReconciler{
+			client: c, input: in, writer: childWriter{client: c, reader: mgr.GetAPIReader()},
+			recorder: recorder, config: opts.Config, group: group, newPool: newPool,
+		}
+		err := ctrl.NewControllerManagedBy(mgr).
+			Named("shadowservice-"+group).
+			For(pool).
+			Owns(&corev1.Service{}).
+			// Any model of the pool may change whether it needs a Service.
+			Watches(&v1alpha2.InferenceModel{}, handler.EnqueueRequestsFromMapFunc(modelPool(group))).
+			Complete(services)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mapModels enqueues the models a list option selects.
+func mapModels(c client.Client, selector func(client.Object) client.ListOption) handler.MapFunc {
+	return func(ctx context.Context, o client.Object) []reconcile.Request {
+		var models v1alpha2.InferenceModelList
+		if err := c.List(ctx, &models, selector(o)); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "listing models to enqueue")
+			return nil
+		}
+		reqs := make([]reconcile.Request, 0, len(models.Items))
+		for _, m := range models.Items {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: m.Namespace, Name: m.Name}})
+		}
+		return reqs
+	}
+}
+
+func poolModels(group string) func(client.Object) client.ListOption {
+	return func(o client.Object) client.ListOption {
+		return client.MatchingFields{IndexModelPool: PoolIndexKey(o.GetNamespace(), group, o.GetName())}
+	}
+}
+
+// mapRoute enqueues the model whose generated route has this name (whether
+// or not it controls the route) and the route's controlling model.
+func mapRoute(c client.Client) handler.MapFunc {
+	byName := mapModels(c, func(o client.Object) client.ListOption {
+		return &client.ListOptions{
+			Namespace:     o.GetNamespace(),
+			FieldSelector: fields.OneTermEqualSelector(IndexModelRoute, o.GetName()),
+		}
+	})
+	return func(ctx context.Context, o client.Object) []reconcile.Request {
+		reqs := byName(ctx, o)
+		if ref := metav1.GetControllerOf(o); ref != nil && ref.Kind == "InferenceModel" {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: ref.Name}})
+		}
+		return reqs
+	}
+}
+
+// modelPool enqueues the pool of group a model references.
+func modelPool(group string) handler.MapFunc {
+	return func(_ context.Context, o client.Object) []reconcile.Request {
+		m := o.(*v1alpha2.InferenceModel)
+		if modelPoolKey(m) != PoolIndexKey(m.Namespace, group, string(m.Spec.PoolRef.Name)) {
+			return nil
+		}
+		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: m.Namespace, Name: string(m.Spec.PoolRef.Name)}}}
+	}
+}
