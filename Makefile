@@ -36,8 +36,12 @@ vet: ## Vet the code.
 controlplane: ## Build (or reuse) the pinned etcd, kube-apiserver and kube-controller-manager.
 	@bash tools/controlplane/build.sh >/dev/null
 
+.PHONY: traefik
+traefik: ## Build (or reuse) the pinned Traefik, the Gateway of the embedded conformance stack.
+	@bash tools/traefik/build.sh >/dev/null
+
 .PHONY: test
-test: vet controlplane ## Run every test: unit, golden, and integration on the local control plane.
+test: vet controlplane traefik ## Run every test: unit, golden, and integration on the local control plane.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	KUBEBUILDER_ASSETS="$$(bash tools/controlplane/build.sh 2>/dev/null)" $(GO) test -count=1 ./...
 
@@ -58,6 +62,14 @@ build: ## Build bin/modelroute.
 .PHONY: run
 run: build controlplane ## Local control plane + controller + config/samples; prints routes and conditions, runs until Ctrl-C (ARGS: controller flags).
 	$(GO) run ./cmd/devcluster -modelroute $(BIN)/modelroute -samples config/samples $(RUN_FLAGS) -- $(ARGS)
+
+.PHONY: demo
+demo: controlplane traefik ## The whole embedded stack (control plane, modelroute, Traefik, echo model servers) with config/samples, and requests through the Gateway.
+	$(GO) run ./cmd/devcluster -demo -samples config/samples $(RUN_FLAGS)
+
+.PHONY: conformance
+conformance: controlplane traefik ## The conformance suite on the embedded stack; report in bin/conformance-report.yaml.
+	$(GO) test -count=1 -v -run TestConformance ./conformance/
 
 .PHONY: render
 render: ## Render config/samples/ (exit code 1 is expected: the samples include broken models).

@@ -12,10 +12,7 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -67,7 +64,8 @@ func TestMain(m *testing.M) {
 // runSuite starts the control plane, runs the tests and stops every process
 // it started, whatever happens: on a normal return through Stop, on a
 // signal through the handler below, and when this process dies without
-// either (a panic in a test, `go test -timeout`) through the reaper.
+// either (a panic in a test, `go test -timeout`) through localcluster's
+// reaper.
 func runSuite(m *testing.M) int {
 	var logs io.Writer = io.Discard
 	if os.Getenv("MODELROUTE_TEST_LOG") != "" {
@@ -87,14 +85,12 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "starting the local control plane:", err)
 		return 1
 	}
-	reaped := startReaper()
 	var stopOnce sync.Once
 	stop := func() {
 		stopOnce.Do(func() {
 			if err := cluster.Stop(); err != nil {
 				fmt.Fprintln(os.Stderr, "stopping the local control plane:", err)
 			}
-			reaped()
 		})
 	}
 	defer stop()
@@ -111,95 +107,14 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "creating the test client:", err)
 		return 1
 	}
-	if err := waitForGarbageCollector(); err != nil {
+	gcCtx, gcCancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer gcCancel()
+	if err := cluster.WaitForGarbageCollector(gcCtx); err != nil {
 		fmt.Fprintln(os.Stderr, "kube-controller-manager's garbage collector is not working:", err)
 		return 1
 	}
 	fmt.Fprintf(os.Stderr, "local control plane ready in %s\n", time.Since(started).Round(100*time.Millisecond))
 	return m.Run()
-}
-
-// startReaper starts a shell, in its own process group so that a ^C to
-// `go test` does not reach it, holding the pids of the control plane's
-// processes (this process's children). It waits on a pipe from this
-// process: when the pipe closes without "done" — this process died without
-// stopping the cluster — it kills them. The returned func tells it "done".
-func startReaper() (done func()) {
-	pids := childPIDs()
-	if len(pids) == 0 {
-		fmt.Fprintln(os.Stderr, "warning: no child processes found in /proc; the control plane is not reaped if this test binary dies")
-		return func() {}
-	}
-	script := `read -r line; [ "$line" = done ] && exit 0
-for p in "$@"; do kill -KILL -- "-$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done; exit 0`
-	cmd := exec.Command("sh", append([]string{"-c", script, "modelroute-test-reaper"}, pids...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdin, err := cmd.StdinPipe()
-	if err == nil {
-		err = cmd.Start()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "warning: starting the reaper:", err)
-		return func() {}
-	}
-	return func() {
-		_, _ = io.WriteString(stdin, "done\n")
-		_ = stdin.Close()
-		_ = cmd.Wait()
-	}
-}
-
-// childPIDs lists the processes whose parent is this one (Linux /proc).
-func childPIDs() []string {
-	self := strconv.Itoa(os.Getpid())
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var pids []string
-	for _, path := range stats {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...; comm may hold spaces and parentheses.
-		rest := string(b[bytes.LastIndexByte(b, ')')+1:])
-		if f := strings.Fields(rest); len(f) > 1 && f[1] == self {
-			pids = append(pids, filepath.Base(filepath.Dir(path)))
-		}
-	}
-	return pids
-}
-
-// waitForGarbageCollector proves that kube-controller-manager's garbage
-// collector runs before any test relies on it: a dependent ConfigMap must
-// disappear after its owner is deleted.
-func waitForGarbageCollector() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "gc-canary-"}}
-	if err := k8s.Create(ctx, ns); err != nil {
-		return err
-	}
-	owner := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "owner"}}
-	if err := k8s.Create(ctx, owner); err != nil {
-		return err
-	}
-	dependent := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{
-		Namespace: ns.Name, Name: "dependent",
-		OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "ConfigMap", Name: owner.Name, UID: owner.UID}},
-	}}
-	if err := k8s.Create(ctx, dependent); err != nil {
-		return err
-	}
-	if err := k8s.Delete(ctx, owner); err != nil {
-		return err
-	}
-	err := localcluster.WaitFor(ctx, func() (bool, error) {
-		err := k8s.Get(ctx, client.ObjectKeyFromObject(dependent), &corev1.ConfigMap{})
-		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
-	})
-	if err != nil {
-		return fmt.Errorf("the dependent ConfigMap was not collected: %w", err)
-	}
-	return k8s.Delete(ctx, ns)
 }
 
 // eventually polls check every 100ms until it returns nil, and fails the

@@ -2,10 +2,15 @@
 // it starts etcd, kube-apiserver and kube-controller-manager (built from
 // pinned Go modules), runs the modelroute binary's controller against them,
 // applies config/samples, and prints the generated routes and every
-// InferenceModel's conditions. It keeps running (for kubectl) until Ctrl-C
-// unless -once is given, and stops every process it started either way.
+// InferenceModel's conditions (`make run`). With -demo (`make demo`) it runs
+// the conformance suite's embedded stack instead — modelroute in service
+// mode and Traefik as the Gateway — starts echo model servers for the
+// samples' pools and sends requests through Traefik, showing which pool
+// answered each model. It keeps running (for kubectl) until Ctrl-C unless
+// -once is given, and stops every process it started either way.
 //
 //	go run ./cmd/devcluster -modelroute bin/modelroute [-once] [-- controller flags...]
+//	go run ./cmd/devcluster -demo [-once]
 package main
 
 import (
@@ -37,6 +42,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/conformance/embedded"
 	"github.com/modelroute/modelroute/controllers"
 	"github.com/modelroute/modelroute/controllers/localcluster"
 	"github.com/modelroute/modelroute/translate"
@@ -45,18 +51,27 @@ import (
 const namespace = "modelroute-demo"
 
 func main() {
-	binary := flag.String("modelroute", "bin/modelroute", "the modelroute binary to run as the controller")
+	binary := flag.String("modelroute", "bin/modelroute", "the modelroute binary to run as the controller (not with -demo, which runs it in-process)")
 	samples := flag.String("samples", "config/samples", "directory of manifests to apply")
 	once := flag.Bool("once", false, "print the result and exit instead of running until Ctrl-C")
+	demo := flag.Bool("demo", false, "also run Traefik as the Gateway and echo model servers for the pools, and send requests through it")
+	requests := flag.Int("requests", 20, "with -demo: requests sent per model")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *binary, *samples, *once, flag.Args()); err != nil && !errors.Is(err, context.Canceled) {
+	var err error
+	if *demo {
+		err = runDemo(ctx, *samples, *once, *requests)
+	} else {
+		err = run(ctx, *binary, *samples, *once, flag.Args())
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(os.Stderr, "devcluster:", err)
 		os.Exit(1)
 	}
 }
 
+// run starts the control plane and the modelroute binary's controller.
 func run(ctx context.Context, binary, samples string, once bool, controllerArgs []string) error {
 	say("starting etcd, kube-apiserver and kube-controller-manager (the first run builds them)")
 	cluster, err := localcluster.Start(localcluster.Options{ControllerManager: true, Log: os.Stderr})
@@ -103,15 +118,7 @@ func run(ctx context.Context, binary, samples string, once bool, controllerArgs 
 	}
 	defer func() { _ = controller.Process.Signal(os.Interrupt); _ = controller.Wait() }()
 
-	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
-		return err
-	}
-	n, err := applyDir(ctx, c, samples)
-	if err != nil {
-		return err
-	}
-	say("applied %d objects from %s into namespace %s; waiting for the statuses to settle", n, samples, namespace)
-	if err := waitSettled(ctx, c); err != nil {
+	if err := applySamples(ctx, c, samples); err != nil {
 		return fmt.Errorf("%w (controller log: %s)", err, tail(logFile))
 	}
 	if err := printRoutes(ctx, c, os.Stdout); err != nil {
@@ -120,11 +127,73 @@ func run(ctx context.Context, binary, samples string, once bool, controllerArgs 
 	if err := printConditions(ctx, c, os.Stdout); err != nil {
 		return err
 	}
+	return wait(ctx, once, kubeconfig, "controller log: "+logFile)
+}
+
+// runDemo starts the embedded stack of the conformance suite: the control
+// plane, modelroute in-process (service mode) and Traefik as the Gateway
+// gateway-system/inference-gateway, which the samples' pools name.
+func runDemo(ctx context.Context, samples string, once bool, requests int) error {
+	say("starting the control plane, modelroute and Traefik (the first run builds them)")
+	logFile, err := os.CreateTemp("", "modelroute-demo-*.log")
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	env, err := embedded.Start(ctx, embedded.Options{Log: logFile})
+	if err != nil {
+		return fmt.Errorf("%w (log: %s)", err, logFile.Name())
+	}
+	defer func() {
+		say("stopping Traefik, modelroute and the control plane")
+		_ = env.Stop()
+	}()
+	scope := &cleanups{}
+	defer scope.run()
+	c := env.Client
+	say("Traefik serves the Gateway %s on %s", env.Suite.Gateway, env.Suite.GatewayAddress)
+	if err := applySamples(ctx, c, samples); err != nil {
+		return err
+	}
+	if err := deployPools(ctx, env.Suite, scope); err != nil {
+		return err
+	}
+	// Traefik re-evaluates the routes once their Services have endpoints.
+	if err := waitProgrammed(ctx, c); err != nil {
+		return err
+	}
+	if err := printRoutes(ctx, c, os.Stdout); err != nil {
+		return err
+	}
+	if err := printConditions(ctx, c, os.Stdout); err != nil {
+		return err
+	}
+	if err := sendBurst(ctx, c, env.Suite, requests, os.Stdout); err != nil {
+		return err
+	}
+	return wait(ctx, once, env.Kubeconfig, "log: "+logFile.Name())
+}
+
+// applySamples applies the samples into the demo namespace and waits until
+// the statuses settle.
+func applySamples(ctx context.Context, c client.Client, samples string) error {
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
+		return err
+	}
+	n, err := applyDir(ctx, c, samples)
+	if err != nil {
+		return err
+	}
+	say("applied %d objects from %s into namespace %s; waiting for the statuses to settle", n, samples, namespace)
+	return waitSettled(ctx, c)
+}
+
+func wait(ctx context.Context, once bool, kubeconfig, logs string) error {
 	if once {
 		return nil
 	}
 	say("running; try: kubectl --kubeconfig %s -n %s get httproutes,inferencemodels,inferencepools", kubeconfig, namespace)
-	say("controller log: %s; press Ctrl-C to stop everything", logFile)
+	say("%s; press Ctrl-C to stop everything", logs)
 	<-ctx.Done()
 	return nil
 }
@@ -270,7 +339,18 @@ func printConditions(ctx context.Context, c client.Client, w io.Writer) error {
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\n# Why, for the conditions that are not True")
+	for _, m := range models.Items {
+		for _, t := range translate.OwnedConditionTypes {
+			if cond := meta.FindStatusCondition(m.Status.Conditions, t); cond != nil && cond.Status != metav1.ConditionTrue {
+				fmt.Fprintf(w, "%s: %s=%s %s: %s\n", m.Name, cond.Type, cond.Status, cond.Reason, cond.Message)
+			}
+		}
+	}
+	return nil
 }
 
 func tail(path string) string {

@@ -3,6 +3,10 @@
 // matters, kube-controller-manager — built from pinned Go modules by
 // tools/controlplane/build.sh, with the Gateway API and Inference CRDs
 // installed. Tests, `make run` and the conformance suite share it.
+//
+// Every process it starts is stopped by Cluster.Stop and, should this
+// process die without calling it, killed by the reaper (see Reap), which
+// callers also use for processes of their own.
 package localcluster
 
 import (
@@ -15,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,8 +44,11 @@ type Cluster struct {
 	// Env is the envtest environment, for adding users.
 	Env *envtest.Environment
 
-	kcm    *exec.Cmd
+	kcm    *Process
 	kcmDir string
+	// releaseEnv forget etcd and kube-apiserver (envtest's processes) in
+	// the reaper.
+	releaseEnv []func()
 }
 
 // RepoRoot is the root of the modelroute source tree.
@@ -82,6 +90,9 @@ func CRDPaths() ([]string, error) {
 	}, nil
 }
 
+// envtestProcesses are the command names of the processes envtest starts.
+var envtestProcesses = []string{"etcd", "kube-apiserver"}
+
 // Start brings up the control plane.
 func Start(opts Options) (*Cluster, error) {
 	if opts.Log == nil {
@@ -101,13 +112,28 @@ func Start(opts Options) (*Cluster, error) {
 		// Start copies this over CRDInstallOptions.ErrorIfPathMissing.
 		ErrorIfCRDPathMissing: true,
 	}
+	// envtest does not expose the PIDs of etcd and kube-apiserver; they are
+	// the children of those names that Start adds.
+	before := childPIDs(envtestProcesses...)
 	cfg, err := env.Start()
+	var releaseEnv []func()
+	for _, pid := range childPIDs(envtestProcesses...) {
+		if !slices.Contains(before, pid) {
+			releaseEnv = append(releaseEnv, Reap(pid))
+		}
+	}
 	if err != nil {
 		// env.Start leaves etcd and kube-apiserver running when a step after
 		// starting them (installing the CRDs…) fails.
-		return nil, errors.Join(fmt.Errorf("starting envtest: %w", err), env.Stop())
+		err = errors.Join(fmt.Errorf("starting envtest: %w", err), env.Stop())
+		if err == nil {
+			for _, release := range releaseEnv {
+				release()
+			}
+		}
+		return nil, err
 	}
-	c := &Cluster{Config: cfg, Env: env}
+	c := &Cluster{Config: cfg, Env: env, releaseEnv: releaseEnv}
 	if opts.ControllerManager {
 		if err := c.startControllerManager(assets, opts.Log); err != nil {
 			_ = c.Stop()
@@ -134,14 +160,14 @@ func (c *Cluster) startControllerManager(assets string, log io.Writer) error {
 	if err := os.WriteFile(path, kubeconfig, 0o600); err != nil {
 		return err
 	}
-	c.kcm = exec.Command(filepath.Join(assets, "kube-controller-manager"),
+	cmd := exec.Command(filepath.Join(assets, "kube-controller-manager"),
 		"--kubeconfig="+path,
 		"--controllers=garbagecollector,namespace",
 		"--leader-elect=false",
 		"--secure-port=0",
 	)
-	c.kcm.Stdout, c.kcm.Stderr = log, log
-	if err := c.kcm.Start(); err != nil {
+	cmd.Stdout, cmd.Stderr = log, log
+	if c.kcm, err = StartProcess(cmd); err != nil {
 		return fmt.Errorf("starting kube-controller-manager: %w", err)
 	}
 	return nil
@@ -150,21 +176,20 @@ func (c *Cluster) startControllerManager(assets string, log io.Writer) error {
 // Stop ends every process the cluster started.
 func (c *Cluster) Stop() error {
 	var errs []error
-	if c.kcm != nil && c.kcm.Process != nil {
-		_ = c.kcm.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- c.kcm.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = c.kcm.Process.Kill()
-			<-done
-		}
+	if c.kcm != nil {
+		c.kcm.Stop(10 * time.Second)
 	}
 	if c.kcmDir != "" {
 		errs = append(errs, os.RemoveAll(c.kcmDir))
 	}
-	errs = append(errs, c.Env.Stop())
+	if err := c.Env.Stop(); err != nil {
+		// Maybe still running: the reaper keeps them registered.
+		errs = append(errs, err)
+	} else {
+		for _, release := range c.releaseEnv {
+			release()
+		}
+	}
 	return errors.Join(errs...)
 }
 

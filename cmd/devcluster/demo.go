@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	inferencev1 "github.com/modelroute/modelroute/api/v1"
+	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/conformance"
+	"github.com/modelroute/modelroute/translate"
+)
+
+// cleanups is the demo's conformance.Scope: teardowns run at exit.
+type cleanups struct{ fns []func() }
+
+func (c *cleanups) Cleanup(f func())               { c.fns = append(c.fns, f) }
+func (c *cleanups) Errorf(format string, a ...any) { say("error: "+format, a...) }
+func (c *cleanups) Logf(format string, a ...any)   { say(format, a...) }
+func (c *cleanups) run() {
+	for _, f := range slices.Backward(c.fns) {
+		f()
+	}
+}
+
+// deployPools starts two echo model servers for every pool of the samples.
+func deployPools(ctx context.Context, s *conformance.Suite, scope conformance.Scope) error {
+	var pools []conformance.Pool
+	var alpha v1alpha2.InferencePoolList
+	if err := s.Client.List(ctx, &alpha, client.InNamespace(namespace)); err != nil {
+		return err
+	}
+	for _, p := range alpha.Items {
+		sel := map[string]string{}
+		for k, v := range p.Spec.Selector {
+			sel[string(k)] = string(v)
+		}
+		pools = append(pools, conformance.Pool{Group: translate.GroupInferenceAlpha, Name: p.Name,
+			Selector: sel, TargetPort: p.Spec.TargetPortNumber, Replicas: 2})
+	}
+	var v1 inferencev1.InferencePoolList
+	if err := s.Client.List(ctx, &v1, client.InNamespace(namespace)); err != nil {
+		return err
+	}
+	for _, p := range v1.Items {
+		sel := map[string]string{}
+		for k, v := range p.Spec.Selector.MatchLabels {
+			sel[string(k)] = string(v)
+		}
+		pools = append(pools, conformance.Pool{Group: translate.GroupInferenceV1, Name: p.Name,
+			Selector: sel, TargetPort: int32(p.Spec.TargetPorts[0].Number), Replicas: 2})
+	}
+	for _, p := range pools {
+		if err := s.Backends.Deploy(ctx, scope, namespace, p); err != nil {
+			return err
+		}
+		say("started 2 echo model servers for InferencePool %s (%s)", p.Name, p.Group)
+	}
+	return nil
+}
+
+// waitProgrammed waits until every model that has a route attached to a
+// Gateway is Programmed, or its Programmed condition has stayed the same for
+// five seconds (a Gateway that keeps refusing a route).
+func waitProgrammed(ctx context.Context, c client.Client) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		var models v1alpha2.InferenceModelList
+		if err := c.List(ctx, &models, client.InNamespace(namespace)); err != nil {
+			return err
+		}
+		pending := 0
+		for _, m := range models.Items {
+			c := meta.FindStatusCondition(m.Status.Conditions, translate.ConditionProgrammed)
+			waiting := c != nil && (c.Status == metav1.ConditionUnknown ||
+				c.Reason == translate.ReasonRouteNotAccepted && time.Since(c.LastTransitionTime.Time) < 5*time.Second)
+			if waiting {
+				pending++
+			}
+		}
+		if pending == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d models still wait for the Gateway: %w", pending, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// sendBurst sends requests for every model name through the Gateway, as an
+// OpenAI client would (Body-Based Routing's header set by the client), and
+// tabulates which server answered and which target it was told to serve.
+func sendBurst(ctx context.Context, c client.Client, s *conformance.Suite, n int, w io.Writer) error {
+	var models v1alpha2.InferenceModelList
+	if err := c.List(ctx, &models, client.InNamespace(namespace)); err != nil {
+		return err
+	}
+	names := map[string]bool{"no-such-model": true}
+	for _, m := range models.Items {
+		names[m.Spec.ModelName] = true
+	}
+	httpClient := &http.Client{Timeout: 5 * time.Second}
+	// The Gateway accepts a route before its data plane has loaded it.
+	for _, m := range models.Items {
+		if c := meta.FindStatusCondition(m.Status.Conditions, translate.ConditionProgrammed); c == nil || c.Status != metav1.ConditionTrue {
+			continue
+		}
+		if err := waitServed(ctx, httpClient, s, m.Spec.ModelName); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(w, "\n# %d requests per model name through Traefik at %s\n", n, s.GatewayAddress)
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "MODEL NAME\tSTATUS\tANSWERED BY\tTARGET SEEN BY THE SERVER ("+s.RewriteHeader+")")
+	for _, name := range slices.Sorted(maps.Keys(names)) {
+		statuses, pods, targets := map[string]int{}, map[string]int{}, map[string]int{}
+		for range n {
+			status, reply, err := send(ctx, httpClient, s, name)
+			if err != nil {
+				return err
+			}
+			statuses[status]++
+			if reply != nil {
+				pods[reply.Pod]++
+				target := http.Header(reply.Headers).Get(s.RewriteHeader)
+				if target == "" {
+					target = "(no header)"
+				}
+				targets[target]++
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, tally(statuses), tally(pods), tally(targets))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nTraefik does not implement backendRef-level header filters (HTTPRouteBackendRequestHeaderModification),\n"+
+		"so for a model split over several targets it forwards with the weights but the server is not told the target.\n")
+	return nil
+}
+
+// waitServed waits until a request for model gets an answer from a server.
+func waitServed(ctx context.Context, c *http.Client, s *conformance.Suite, model string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		status, reply, err := send(ctx, c, s, model)
+		if err != nil || reply != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("requests for %q still get %s from the Gateway", model, status)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func send(ctx context.Context, c *http.Client, s *conformance.Suite, model string) (string, *conformance.EchoReply, error) {
+	body := fmt.Sprintf(`{"model": %q, "messages": [{"role": "user", "content": "hello"}]}`, model)
+	req, err := http.NewRequestWithContext(ctx, "POST", "http://"+s.GatewayAddress+"/v1/chat/completions", strings.NewReader(body))
+	if err != nil {
+		return "", nil, err
+	}
+	req.Header.Set(s.ModelHeader, model)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.Status, nil, nil
+	}
+	reply := &conformance.EchoReply{}
+	if err := json.NewDecoder(resp.Body).Decode(reply); err != nil {
+		return "", nil, err
+	}
+	return resp.Status, reply, nil
+}
+
+func tally(counts map[string]int) string {
+	if len(counts) == 0 {
+		return "-"
+	}
+	parts := make([]string, 0, len(counts))
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		parts = append(parts, fmt.Sprintf("%s×%d", k, counts[k]))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,114 @@
+// Package conformance proves on a real Gateway that the routes modelroute
+// generates carry model traffic correctly. It is declared in the style of
+// the Gateway API conformance suite and reuses its utilities: each test is a
+// value with a short name, a description, the features it needs and its
+// manifests; HTTP assertions go through the upstream round tripper and
+// compare the request as the backend saw it; the report is an upstream
+// ConformanceReport plus one line per test.
+//
+// It runs against any cluster where modelroute runs (see README), or on
+// the embedded stack of package conformance/embedded: a local control
+// plane, modelroute in-process and Traefik, which is what `make test` does.
+package conformance
+
+import (
+	"context"
+	"embed"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	confv1 "sigs.k8s.io/gateway-api/conformance/apis/v1"
+	"sigs.k8s.io/gateway-api/conformance/utils/config"
+	"sigs.k8s.io/gateway-api/conformance/utils/roundtripper"
+	"sigs.k8s.io/gateway-api/pkg/features"
+
+	"github.com/modelroute/modelroute/translate"
+)
+
+// Features of our own, next to the Gateway API ones.
+const (
+	// SupportInferencePoolBackend: the Gateway routes to InferencePool
+	// backendRefs. Needed by every test when modelroute runs in
+	// inferencepool mode.
+	SupportInferencePoolBackend features.FeatureName = "modelroute.dev/InferencePoolBackend"
+	// SupportCriticalityHeader: modelroute runs with --criticality-header.
+	SupportCriticalityHeader features.FeatureName = "modelroute.dev/CriticalityHeader"
+)
+
+// ConformanceTest is one test of the suite.
+type ConformanceTest struct {
+	ShortName   string
+	Description string
+	// Features the Gateway (or modelroute's configuration) must support;
+	// the test is skipped, with the reason in the report, otherwise.
+	Features []features.FeatureName
+	// Manifests are files in manifests/, applied into the test's namespace
+	// before Test runs; "{{GATEWAY}}" becomes the Gateway's NAMESPACE/NAME.
+	Manifests []string
+	Test      func(t *testing.T, s *Suite, ns string)
+}
+
+//go:embed manifests
+var manifests embed.FS
+
+// Suite is where the tests run and what they may assume.
+type Suite struct {
+	Client client.Client
+	// Gateway the generated routes attach to (through the parent-refs
+	// annotation the manifests carry), and the address to send traffic to.
+	Gateway        types.NamespacedName
+	GatewayAddress string
+	// How modelroute runs in the cluster.
+	Backend           translate.BackendMode
+	ModelHeader       string
+	RewriteHeader     string
+	CriticalityHeader string
+	// SupportedFeatures of the Gateway, plus ours.
+	SupportedFeatures sets.Set[features.FeatureName]
+	// Backends starts echo model servers for a pool.
+	Backends Backends
+	// Implementation names the Gateway API implementation in the report.
+	Implementation confv1.Implementation
+	// Mode names the kind of run in the report ("embedded", "cluster").
+	Mode string
+
+	TimeoutConfig config.TimeoutConfig
+	RoundTripper  roundtripper.RoundTripper
+}
+
+// Pool describes the echo model servers behind one InferencePool of a
+// test's manifests.
+type Pool struct {
+	Group      string // InferencePool API group
+	Name       string
+	Selector   map[string]string
+	TargetPort int32
+	Replicas   int
+}
+
+// Backends starts echo model servers for pools. The servers answer as pods
+// named "<pool>-<n>" (or with that prefix) in namespace ns, and go away
+// when scope ends.
+type Backends interface {
+	Deploy(ctx context.Context, scope Scope, ns string, pool Pool) error
+}
+
+// Scope is what deployed backends need of their caller: a place to register
+// their teardown and to report. *testing.T is one; `make demo` has its own.
+type Scope interface {
+	Cleanup(func())
+	Errorf(format string, args ...any)
+	Logf(format string, args ...any)
+}
+
+// DefaultTimeoutConfig is the upstream one with the waits our tests need.
+func DefaultTimeoutConfig() config.TimeoutConfig {
+	cfg := config.DefaultTimeoutConfig()
+	cfg.MaxTimeToConsistency = 60 * time.Second
+	cfg.RequestTimeout = 10 * time.Second
+	cfg.RequiredConsecutiveSuccesses = 3
+	return cfg
+}
