@@ -38,34 +38,9 @@ if [[ -n "${KUBEBUILDER_ASSETS:-}" ]]; then
   log "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS lacks ${bins[*]}; using the pinned build instead"
 fi
 
-key="$(
-  {
-    printf 'recipe=%s\n' "$RECIPE"
-    cat "$here/go.mod" "$here/go.sum" "$here/etcd/go.mod" "$here/etcd/go.sum" "$here/etcd/main.go"
-  } | sha256sum | cut -c1-12
-)"
-root="${MODELROUTE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/modelroute}"
-mkdir -p "$root"
-root="$(cd "$root" && pwd -P)"
-dest="$root/controlplane-$key"
-
-if complete_in "$dest"; then
-  echo "$dest"
-  exit 0
-fi
-
-# A dest dir without all binaries (deleted by hand?) is not trusted.
-[[ -e "$dest" ]] && rm -rf "$dest"
-# Leftovers of builds killed too hard to clean up after themselves.
-find "$root" -maxdepth 1 -name '.controlplane-*.tmp.*' -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
-tmp="$(mktemp -d "$root/.controlplane-$key.tmp.XXXXXX")"
-chmod 755 "$tmp"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Build from the tools modules only, whatever the caller's Go settings.
-export GOWORK=off GOFLAGS=-buildvcs=false CGO_ENABLED=0
+# shellcheck source=../cache.sh
+source "$here/../cache.sh"
+cache_begin controlplane "$RECIPE" "$here/go.mod" "$here/go.sum" "$here/etcd/go.mod" "$here/etcd/go.sum" "$here/etcd/main.go"
 
 # Version stamping as kubernetes' hack/lib/version.sh does it, derived from the
 # pin so that `kube-apiserver --version` and /version report e.g. v1.37.2
@@ -99,11 +74,4 @@ build kube-apiserver "$here" k8s.io/kubernetes/cmd/kube-apiserver "$kube_ldflags
 build kube-controller-manager "$here" k8s.io/kubernetes/cmd/kube-controller-manager "$kube_ldflags" \
   "cold build takes ~1.5 more min on 2 cores"
 
-# Atomic publish; if a concurrent build won the race, keep its result.
-if ! mv -T "$tmp" "$dest" 2>/dev/null; then
-  complete_in "$dest" || { echo "controlplane: cannot move build into $dest" >&2; exit 1; }
-fi
-trap - EXIT
-rm -rf "$tmp"
-log "done"
-echo "$dest"
+cache_publish

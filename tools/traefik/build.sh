@@ -36,34 +36,9 @@ if [[ -n "${TRAEFIK_BINARY:-}" ]]; then
   log "TRAEFIK_BINARY=$TRAEFIK_BINARY is not an executable file named $bin; using the pinned build instead"
 fi
 
-key="$(
-  {
-    printf 'recipe=%s\n' "$RECIPE"
-    cat "$here/go.mod" "$here/go.sum"
-  } | sha256sum | cut -c1-12
-)"
-root="${MODELROUTE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/modelroute}"
-mkdir -p "$root"
-root="$(cd "$root" && pwd -P)"
-dest="$root/traefik-$key"
-
-if complete_in "$dest"; then
-  echo "$dest"
-  exit 0
-fi
-
-# A dest dir without the binary (deleted by hand?) is not trusted.
-[[ -e "$dest" ]] && rm -rf "$dest"
-# Leftovers of builds killed too hard to clean up after themselves.
-find "$root" -maxdepth 1 -name '.traefik-*.tmp.*' -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
-tmp="$(mktemp -d "$root/.traefik-$key.tmp.XXXXXX")"
-chmod 755 "$tmp"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Build from the tools module only, whatever the caller's Go settings.
-export GOWORK=off GOFLAGS=-buildvcs=false CGO_ENABLED=0
+# shellcheck source=../cache.sh
+source "$here/../cache.sh"
+cache_begin traefik "$RECIPE" "$here/go.mod" "$here/go.sum"
 
 # Version stamping as Traefik's Makefile and .goreleaser.yml do it, derived
 # from the pin so that `traefik version` and /api/version report e.g. v3.6.12
@@ -80,11 +55,4 @@ log "building traefik $version into $dest (cold build takes ~8 min on 2 cores)â€
 (cd "$here" && go build -trimpath -ldflags "$ldflags" -o "$tmp/$bin" "$module/cmd/traefik")
 log "built traefik in $((SECONDS - start))s"
 
-# Atomic publish; if a concurrent build won the race, keep its result.
-if ! mv -T "$tmp" "$dest" 2>/dev/null; then
-  complete_in "$dest" || { echo "traefik: cannot move build into $dest" >&2; exit 1; }
-fi
-trap - EXIT
-rm -rf "$tmp"
-log "done"
-echo "$dest"
+cache_publish
