@@ -4,6 +4,9 @@ GO            ?= go
 CONTROLLER_GEN = $(GO) tool controller-gen
 BIN           ?= bin
 FUZZTIME      ?= 60s
+# Minimizing each new interesting input may take this long (go's default is
+# 60s, which would leave a short FUZZTIME no time to fuzz).
+FUZZMINIMIZETIME ?= 5s
 
 .PHONY: help
 help: ## Show the targets.
@@ -45,13 +48,22 @@ test: vet controlplane traefik ## Run every test: unit, golden, and integration 
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	KUBEBUILDER_ASSETS="$$(bash tools/controlplane/build.sh 2>/dev/null)" $(GO) test -count=1 ./...
 
+.PHONY: chaos
+chaos: controlplane ## Only the fault-injection tests of controllers/ (also part of `make test`), verbose; COUNT=3 runs them 3 times.
+	KUBEBUILDER_ASSETS="$$(bash tools/controlplane/build.sh 2>/dev/null)" $(GO) test -count=$(or $(COUNT),1) -v -timeout 30m -run '^TestChaos$$' ./controllers/
+
 .PHONY: fuzz
-fuzz: ## Fuzz translate for FUZZTIME (default 60s).
-	$(GO) test -run '^$$' -fuzz FuzzTranslate -fuzztime $(FUZZTIME) ./translate/
+fuzz: ## Fuzz translate and render's input decoding, each for FUZZTIME (default 60s); a crasher lands in testdata/fuzz.
+	$(GO) test -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./translate/
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./cmd/modelroute/render/
 
 .PHONY: bench-translate
 bench-translate: ## Benchmark translate (one 10-target model) and render (10,000 models).
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./translate/ ./cmd/modelroute/render/
+
+.PHONY: bench
+bench: controlplane ## Scale benchmark of the controller (1,000/5,000/10,000 models) on the local control plane; writes docs/benchmarks.md (about 30 min; BENCH_ARGS='-sizes 1000' etc.).
+	$(GO) test -tags bench -count=1 -timeout 3h -v -run '^TestScale$$' ./controllers/scale/ -args $(BENCH_ARGS)
 
 ##@ Build and run
 

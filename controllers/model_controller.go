@@ -1,9 +1,13 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -44,6 +48,12 @@ type ModelReconciler struct {
 	recorder events.EventRecorder
 	config   translate.Config
 	metrics  *ConditionMetrics
+	// patchedFrom holds, per model, the resourceVersion its last status
+	// patch was made against. While the cache still holds that version it
+	// has not seen the patch: a status computed from it would only fail the
+	// patch's optimistic lock, and the watch event of the patched model is
+	// on its way to reconcile the model again.
+	patchedFrom sync.Map // types.NamespacedName → string
 }
 
 // Reconcile handles one InferenceModel.
@@ -54,6 +64,7 @@ func (r *ModelReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 			// Its route goes with it: the garbage collector follows the
 			// ownerReference.
 			r.metrics.Forget(req.NamespacedName)
+			r.patchedFrom.Delete(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
@@ -129,9 +140,16 @@ func (r *ModelReconciler) syncRoute(ctx context.Context, model *v1alpha2.Inferen
 }
 
 // updateStatus writes the conditions when they differ from the live ones,
-// with an optimistic lock, and records an Event for each transition.
+// with an optimistic lock, and records Events for the transitions.
 func (r *ModelReconciler) updateStatus(ctx context.Context, model *v1alpha2.InferenceModel, computed []metav1.Condition) error {
 	key := client.ObjectKeyFromObject(model)
+	if from, ok := r.patchedFrom.Load(key); ok {
+		if from == model.ResourceVersion {
+			// Our last patch is not in the cache yet (see patchedFrom).
+			return nil
+		}
+		r.patchedFrom.Delete(key)
+	}
 	merged := translate.MergeConditions(model.Status.Conditions, computed, metav1.Now())
 	if equality.Semantic.DeepEqual(merged, model.Status.Conditions) {
 		r.metrics.Set(key, merged)
@@ -149,20 +167,55 @@ func (r *ModelReconciler) updateStatus(ctx context.Context, model *v1alpha2.Infe
 		}
 		return err
 	}
+	r.patchedFrom.Store(key, before.ResourceVersion)
 	r.metrics.Set(key, merged)
+	// A Warning for each condition turned False; the other transitions of
+	// this write in one Normal Event, led by Accepted's. A new model thus
+	// costs one Event, not three: each is an API write, and client-go's
+	// Event broadcaster holds a goroutine per Event until the Event
+	// client's rate limiter lets it through.
+	var normal []string
+	var reason string
 	for _, t := range translate.OwnedConditionTypes {
 		old, now := meta.FindStatusCondition(before.Status.Conditions, t), meta.FindStatusCondition(merged, t)
 		if now == nil || (old != nil && old.Status == now.Status && old.Reason == now.Reason) {
 			continue
 		}
-		eventType := corev1.EventTypeNormal
-		if now.Status == metav1.ConditionFalse {
-			eventType = corev1.EventTypeWarning
+		note := fmt.Sprintf("%s=%s: %s", now.Type, now.Status, now.Message)
+		switch {
+		case now.Status == metav1.ConditionFalse:
+			r.recorder.Eventf(model, nil, corev1.EventTypeWarning, now.Reason, "UpdateStatus", "%s", eventNote(note))
+		case now.Type == translate.ConditionAccepted:
+			normal, reason = append([]string{note}, normal...), now.Reason
+		default:
+			normal = append(normal, note)
+			reason = cmp.Or(reason, now.Reason)
 		}
-		r.recorder.Eventf(model, nil, eventType, now.Reason, "UpdateStatus", "%s=%s: %s", now.Type, now.Status, now.Message)
+	}
+	if len(normal) > 0 {
+		r.recorder.Eventf(model, nil, corev1.EventTypeNormal, reason, "UpdateStatus", "%s", eventNote(strings.Join(normal, "; ")))
 	}
 	log.FromContext(ctx).V(1).Info("status updated", "conditions", merged)
 	return nil
+}
+
+// maxEventNote is the longest note, in bytes, the API server takes in an
+// events.k8s.io/v1 Event; a condition message quoting a modelName of 256
+// four-byte characters is longer.
+const maxEventNote = 1024
+
+// eventNote cuts note to maxEventNote bytes, on a character boundary, marking
+// the cut with an ellipsis.
+func eventNote(note string) string {
+	if len(note) <= maxEventNote {
+		return note
+	}
+	const ellipsis = "…"
+	cut := maxEventNote - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(note[cut]) {
+		cut--
+	}
+	return note[:cut] + ellipsis
 }
 
 func condition(model *v1alpha2.InferenceModel, status metav1.ConditionStatus, reason, message string) metav1.Condition {

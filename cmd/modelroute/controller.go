@@ -31,10 +31,14 @@ type controllerFlags struct {
 	leaderElect      bool
 	leaderElectionNS string
 	leaderElectionID string
+	leaseDuration    time.Duration
+	renewDeadline    time.Duration
+	retryPeriod      time.Duration
 	concurrency      int
 	qps              float64
 	burst            int
 	gracefulShutdown time.Duration
+	syncPeriod       time.Duration
 	zap              zap.Options
 }
 
@@ -49,10 +53,15 @@ func runController(args []string, stderr io.Writer) int {
 	fs.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader through a Lease, so that only one replica writes")
 	fs.StringVar(&f.leaderElectionNS, "leader-election-namespace", "", "namespace of the leader election Lease (default: the controller's own, in a cluster)")
 	fs.StringVar(&f.leaderElectionID, "leader-election-id", "modelroute.dev", "name of the leader election Lease")
+	// controller-runtime's defaults.
+	fs.DurationVar(&f.leaseDuration, "leader-election-lease-duration", 15*time.Second, "how long a standby waits, after the leader last renewed the Lease, before taking it over")
+	fs.DurationVar(&f.renewDeadline, "leader-election-renew-deadline", 10*time.Second, "how long the leader keeps trying to renew the Lease before it stops leading (less than the lease duration)")
+	fs.DurationVar(&f.retryPeriod, "leader-election-retry-period", 2*time.Second, "how often replicas try to acquire or renew the Lease (under the renew deadline divided by 1.2)")
 	fs.IntVar(&f.concurrency, "concurrency", 4, "InferenceModels reconciled at once")
 	fs.Float64Var(&f.qps, "kube-api-qps", 50, "queries per second to the API server")
 	fs.IntVar(&f.burst, "kube-api-burst", 100, "burst of queries to the API server")
 	fs.DurationVar(&f.gracefulShutdown, "graceful-shutdown-timeout", 30*time.Second, "how long to wait for reconciles to finish on shutdown")
+	fs.DurationVar(&f.syncPeriod, "sync-period", 10*time.Hour, "how often every cached object is handed to the reconcilers again (a resync from the cache, no API requests)")
 	tf := bindTranslateFlags(fs)
 	f.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -88,10 +97,14 @@ func runController(args []string, stderr io.Writer) int {
 		LeaderElectionID:              f.leaderElectionID,
 		LeaderElectionNamespace:       f.leaderElectionNS,
 		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &f.leaseDuration,
+		RenewDeadline:                 &f.renewDeadline,
+		RetryPeriod:                   &f.retryPeriod,
 		GracefulShutdownTimeout:       &f.gracefulShutdown,
+		Cache:                         cache.Options{SyncPeriod: &f.syncPeriod},
 	}
 	if f.namespace != "" {
-		mgrOpts.Cache = cache.Options{DefaultNamespaces: map[string]cache.Config{f.namespace: {}}}
+		mgrOpts.Cache.DefaultNamespaces = map[string]cache.Config{f.namespace: {}}
 	}
 	mgr, err := ctrl.NewManager(restConfig, mgrOpts)
 	if err != nil {

@@ -35,6 +35,9 @@ type Options struct {
 	// Log receives the output of the builds and of kube-controller-manager;
 	// nil discards it.
 	Log io.Writer
+	// CRDs, when not nil, replaces CRDPaths(): the CRD files or directories
+	// to install (a test leaving out the InferencePool CRDs, say).
+	CRDs []string
 }
 
 // Cluster is a running local control plane.
@@ -102,9 +105,11 @@ func Start(opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	crds, err := CRDPaths()
-	if err != nil {
-		return nil, err
+	crds := opts.CRDs
+	if crds == nil {
+		if crds, err = CRDPaths(); err != nil {
+			return nil, err
+		}
 	}
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,

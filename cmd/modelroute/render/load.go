@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	yamlv2 "go.yaml.in/yaml/v2"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -161,11 +162,22 @@ func (l *loader) loadDocuments(source string, data []byte) error {
 // for `kubectl get -o yaml` output.
 var listKinds = map[string]bool{"List": true}
 
+// maxListDepth bounds Lists within Lists: each level decodes what it holds
+// once more.
+const maxListDepth = 8
+
 func (l *loader) loadDocument(source string, doc int, raw []byte) error {
-	js, err := yaml.YAMLToJSON(raw)
+	js, strictErr, err := yamlToJSON(raw)
 	if err != nil {
 		return err
 	}
+	return l.loadJSON(source, doc, js, 0, strictErr)
+}
+
+// loadJSON loads one object, or the items of a List, from JSON. strictErr,
+// when not nil, is why the YAML the JSON came from is not strictly valid
+// (a key given twice): an error if the document holds one of our objects.
+func (l *loader) loadJSON(source string, doc int, js []byte, depth int, strictErr error) error {
 	if trimmed := bytes.TrimSpace(js); len(trimmed) == 0 || string(trimmed) == "null" {
 		return nil // empty document
 	}
@@ -174,7 +186,7 @@ func (l *loader) loadDocument(source string, doc int, raw []byte) error {
 		Kind       string            `json:"kind"`
 		Items      []json.RawMessage `json:"items"`
 	}
-	if err := yaml.Unmarshal(js, &head); err != nil {
+	if err := json.Unmarshal(js, &head); err != nil {
 		return fmt.Errorf("not a Kubernetes object: %w", err)
 	}
 	if head.APIVersion == "" || head.Kind == "" {
@@ -182,8 +194,11 @@ func (l *loader) loadDocument(source string, doc int, raw []byte) error {
 	}
 	gvk := schema.FromAPIVersionAndKind(head.APIVersion, head.Kind)
 	if gvk.Group == "" && listKinds[gvk.Kind] {
+		if depth >= maxListDepth {
+			return fmt.Errorf("Lists nested more than %d deep are not supported", maxListDepth)
+		}
 		for i, item := range head.Items {
-			if err := l.loadDocument(source, doc, item); err != nil {
+			if err := l.loadJSON(source, doc, item, depth+1, strictErr); err != nil {
 				return fmt.Errorf("items[%d]: %w", i, err)
 			}
 		}
@@ -191,6 +206,9 @@ func (l *loader) loadDocument(source string, doc int, raw []byte) error {
 	}
 	if !scheme.Recognizes(gvk) || strings.HasSuffix(gvk.Kind, "List") {
 		return nil // not ours: ignored
+	}
+	if strictErr != nil {
+		return strictErr
 	}
 	obj, _, err := strict.Decode(js, nil, nil)
 	if err != nil {
@@ -228,4 +246,82 @@ func (l *loader) add(source string, doc int, obj runtime.Object) error {
 		l.in.V1Pools = append(l.in.V1Pools, *o)
 	}
 	return nil
+}
+
+// yamlToJSON converts one YAML (or JSON) document to JSON. When the document
+// is not strictly valid YAML for sigs.k8s.io/yaml (a key given twice,
+// including one overriding a merge key), it returns the loose conversion and
+// the strict error: for our objects that is an error, as on an API server
+// with strict field validation (a reviewer must not read one modelName
+// while modelroute routes another), while objects of other kinds stay
+// ignored. A document whose aliases would expand it beyond its budget is an
+// error whatever it holds (see checkAliasExpansion).
+func yamlToJSON(raw []byte) (js []byte, strictErr, err error) {
+	// An alias is spelled *name; without a '*' there is none (this also holds
+	// for UTF-16 input, where '*' is the byte 0x2a next to a 0x00).
+	if bytes.IndexByte(raw, '*') >= 0 {
+		if err := checkAliasExpansion(raw); err != nil {
+			return nil, nil, err
+		}
+	}
+	if js, strictErr = yaml.YAMLToJSONStrict(raw); strictErr == nil {
+		return js, nil, nil
+	}
+	if js, err = yaml.YAMLToJSON(raw); err != nil {
+		return nil, nil, err
+	}
+	return js, strictErr, nil
+}
+
+// minExpansionBudget and expansionFactor bound what a document may expand
+// to through YAML aliases: the larger of 8 MiB and 8 times its own size.
+const (
+	minExpansionBudget = 8 << 20
+	expansionFactor    = 8
+)
+
+// checkAliasExpansion fails when YAML aliases would make raw's JSON form
+// larger than its expansion budget. yaml.v2 (under sigs.k8s.io/yaml) only
+// bounds the number of nodes decoded through aliases, not their size, and the
+// JSON conversion writes an aliased node out in full at each reference: a
+// 130 KB document (one 100 KB anchored string referenced 10,000 times) took
+// 16 GB of allocations and 45 s, ten times as many references exhausted the
+// memory. The check decodes with the same parser and walks the result,
+// stopping as soon as the budget is spent.
+func checkAliasExpansion(raw []byte) error {
+	var doc any
+	if err := yamlv2.Unmarshal(raw, &doc); err != nil {
+		return nil // malformed: the conversion reports it
+	}
+	budget := max(minExpansionBudget, expansionFactor*int64(len(raw)))
+	left := budget
+	if !withinBudget(doc, &left) {
+		return fmt.Errorf("YAML aliases expand the document to more than %d bytes", budget)
+	}
+	return nil
+}
+
+// withinBudget subtracts the approximate JSON size of v from left and
+// reports whether anything is left.
+func withinBudget(v any, left *int64) bool {
+	*left--
+	switch v := v.(type) {
+	case string:
+		*left -= int64(len(v))
+	case map[any]any:
+		for k, e := range v {
+			if !withinBudget(k, left) || !withinBudget(e, left) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if !withinBudget(e, left) {
+				return false
+			}
+		}
+	default:
+		*left -= 8
+	}
+	return *left >= 0
 }

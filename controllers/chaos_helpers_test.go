@@ -1,0 +1,675 @@
+package controllers_test
+
+// Helpers of the fault-injection tests (chaos_test.go): the modelroute
+// binary as a separate process, its Prometheus metrics, bursts of models,
+// and the exact convergence check every chaos test ends with.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	inferencev1 "github.com/modelroute/modelroute/api/v1"
+	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/controllers/localcluster"
+	"github.com/modelroute/modelroute/translate"
+)
+
+// chaosGateway is the Gateway every chaos route attaches to, as the
+// controller binary's --parent-ref says.
+const chaosGateway = "gw"
+
+// chaosConfig is the translation the chaos controllers run with.
+func chaosConfig() translate.Config {
+	cfg := translate.DefaultConfig()
+	ref, err := translate.ParseParentRef(gatewayNamespace + "/" + chaosGateway)
+	if err != nil {
+		panic(err)
+	}
+	cfg.ParentRefs = []gatewayv1.ParentReference{ref}
+	return cfg
+}
+
+// chaosGatewayRef is chaosConfig's parentRef as the routes spell it out.
+func chaosGatewayRef() gatewayv1.ParentReference {
+	return gatewayv1.ParentReference{
+		Group:     ptr.To(gatewayv1.Group(gatewayv1.GroupName)),
+		Kind:      ptr.To(gatewayv1.Kind("Gateway")),
+		Namespace: ptr.To(gatewayv1.Namespace(gatewayNamespace)),
+		Name:      chaosGateway,
+	}
+}
+
+// waitUntil polls check every interval until it returns nil, and fails the
+// test with its last error after timeout. It returns how long it waited.
+func waitUntil(t *testing.T, timeout, interval time.Duration, what string, check func() error) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		err := check()
+		if err == nil {
+			return time.Since(start)
+		}
+		if time.Since(start) > timeout {
+			t.Fatalf("%s: still not true after %s: %v", what, timeout, err)
+		}
+		time.Sleep(interval)
+	}
+}
+
+// buildModelroute builds the modelroute binary into a temporary directory
+// (the Go build cache makes it a link step after the first time).
+func buildModelroute(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "modelroute")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/modelroute")
+	cmd.Dir = localcluster.RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/modelroute: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// kubeconfigFor writes a kubeconfig of a new system:masters user of env.
+func kubeconfigFor(t *testing.T, env *envtest.Environment, user string) string {
+	t.Helper()
+	u, err := env.AddUser(envtest.User{Name: user, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		t.Fatalf("adding user %s: %v", user, err)
+	}
+	kubeconfig, err := u.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, kubeconfig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// freeAddr returns a loopback address with a port nobody listens on now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// syncBuffer is an io.Writer safe for a process's stdout and stderr at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// lastLines is at most n lines from the end of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{fmt.Sprintf("[%d earlier lines left out]", len(lines)-n)}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// controllerProcess is `modelroute controller` running as a child process.
+type controllerProcess struct {
+	name    string
+	proc    *localcluster.Process
+	out     *syncBuffer
+	metrics string // host:port of its metrics endpoint
+}
+
+// startController runs `modelroute controller` against kubeconfig with the
+// chaos Gateway, its metrics on a free port, no probes, and args. It is
+// stopped (SIGTERM, then SIGKILL) when the test ends, and its log printed if
+// the test failed.
+func startController(t *testing.T, bin, name, kubeconfig string, args ...string) *controllerProcess {
+	t.Helper()
+	c := &controllerProcess{name: name, out: &syncBuffer{}, metrics: freeAddr(t)}
+	cmd := exec.Command(bin, append([]string{"controller",
+		"--kubeconfig", kubeconfig,
+		"--metrics-bind-address=" + c.metrics,
+		"--health-probe-bind-address=0",
+		"--parent-ref", gatewayNamespace + "/" + chaosGateway,
+	}, args...)...)
+	cmd.Stdout, cmd.Stderr = c.out, c.out
+	var err error
+	if c.proc, err = localcluster.StartProcess(cmd); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		c.proc.Stop(10 * time.Second)
+		if t.Failed() {
+			t.Logf("%s (pid %d) log:\n%s", name, c.proc.Pid(), lastLines(c.out.String(), 150))
+		}
+	})
+	// Ready to be asked once its metrics endpoint answers.
+	waitUntil(t, 30*time.Second, 50*time.Millisecond, name+" serves metrics", func() error {
+		if err := c.exited(); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.scrape()
+		return err
+	})
+	return c
+}
+
+// kill sends SIGKILL and waits until the process is gone.
+func (c *controllerProcess) kill(t *testing.T) {
+	t.Helper()
+	if err := syscall.Kill(c.proc.Pid(), syscall.SIGKILL); err != nil {
+		t.Fatalf("killing %s: %v", c.name, err)
+	}
+	<-c.proc.Done()
+}
+
+// exited is an error once the process has exited.
+func (c *controllerProcess) exited() error {
+	select {
+	case <-c.proc.Done():
+		return fmt.Errorf("%s exited: %v; log:\n%s", c.name, c.proc.Err(), lastLines(c.out.String(), 40))
+	default:
+		return nil
+	}
+}
+
+// scrape reads the process's metrics: series ("name{labels}") to value.
+func (c *controllerProcess) scrape() (map[string]float64, error) {
+	client := http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get("http://" + c.metrics + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /metrics: %s", resp.Status)
+	}
+	series := map[string]float64{}
+	scanner := bufio.NewScanner(resp.Body)
+	scanner.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for scanner.Scan() {
+		line := scanner.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			return nil, fmt.Errorf("metrics line %q: %w", line, err)
+		}
+		series[line[:i]] = v
+	}
+	return series, scanner.Err()
+}
+
+// labelValue is the value of label in a series name, "" when absent.
+func labelValue(series, label string) string {
+	_, after, ok := strings.Cut(series, label+`="`)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(after, `"`)
+	return v
+}
+
+// writes is the number of requests other than GET (reads, lists and
+// watches) the process has sent to the API server, by every client it has
+// (manager, events, leader election), answered or not: controller-runtime's
+// rest_client_requests_total{method}. Methods in except are not counted.
+func (c *controllerProcess) writes(t *testing.T, except ...string) int {
+	t.Helper()
+	series, err := c.scrape()
+	if err != nil {
+		t.Fatalf("scraping %s: %v", c.name, err)
+	}
+	total := 0.0
+	for s, v := range series {
+		method := labelValue(s, "method")
+		if strings.HasPrefix(s, "rest_client_requests_total{") && method != http.MethodGet && !slices.Contains(except, method) {
+			total += v
+		}
+	}
+	return int(total)
+}
+
+// writesByMethod details writes for messages.
+func (c *controllerProcess) writesByMethod() string {
+	series, err := c.scrape()
+	if err != nil {
+		return err.Error()
+	}
+	var out []string
+	for s, v := range series {
+		if strings.HasPrefix(s, "rest_client_requests_total{") && labelValue(s, "method") != http.MethodGet {
+			out = append(out, fmt.Sprintf("%s %s: %v", labelValue(s, "method"), labelValue(s, "code"), v))
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
+}
+
+// leads reports controller-runtime's leader_election_master_status for the
+// lease: whether the process holds it.
+func (c *controllerProcess) leads(lease string) (bool, error) {
+	series, err := c.scrape()
+	if err != nil {
+		return false, err
+	}
+	return series[`leader_election_master_status{name="`+lease+`"}`] == 1, nil
+}
+
+// quiet checks that the process sends no write (but with the methods in
+// except) for d: at steady state the controller writes nothing. It lets the
+// Events of the last status writes go out first.
+func (c *controllerProcess) quiet(t *testing.T, d time.Duration, except ...string) {
+	t.Helper()
+	time.Sleep(time.Second)
+	before, detail := c.writes(t, except...), c.writesByMethod()
+	time.Sleep(d)
+	if after := c.writes(t, except...); after != before {
+		t.Fatalf("%s wrote %d times in %s after convergence; want none (before: %s; after: %s)",
+			c.name, after-before, d, detail, c.writesByMethod())
+	}
+}
+
+// A burst is many models over a few pools, built so that translate has to
+// decide every case the controller treats differently: routed models with
+// zero, one and several targets, a modelName contended in one pool
+// (ModelNameInUse) and across pools on the same Gateway (RouteShadowed),
+// pools that do not exist (PoolNotFound) or appear later, models with no
+// Gateway (NoParentRefs), both pool groups.
+type burst struct {
+	ns     string
+	pools  int
+	models int
+}
+
+// poolName is the name of pool p; even pools are of the alpha group, odd
+// ones of the v1 group.
+func (b burst) poolName(p int) string { return fmt.Sprintf("pool-%02d", p) }
+
+// latePool is a pool that exists only once the test creates it.
+const latePool = "pool-late"
+
+// missingPool never exists.
+const missingPool = "pool-missing"
+
+// poolObjects are the burst's pools (not latePool).
+func (b burst) poolObjects() []client.Object {
+	var objs []client.Object
+	for p := range b.pools {
+		if p%2 == 0 {
+			objs = append(objs, alphaPool(b.ns, b.poolName(p)))
+		} else {
+			objs = append(objs, v1Pool(b.ns, b.poolName(p)))
+		}
+	}
+	return objs
+}
+
+func (b burst) modelName(i int) string { return fmt.Sprintf("m-%04d", i) }
+
+// model is the i-th model of the burst.
+func (b burst) model(i int) *v1alpha2.InferenceModel {
+	modelName := fmt.Sprintf("model-%04d", i)
+	pool := i % b.pools
+	switch i % 10 {
+	case 1: // the same modelName as model i-1, in the same pool
+		modelName, pool = fmt.Sprintf("model-%04d", i-1), (i-1)%b.pools
+	case 2: // the same modelName as model i-2, in another pool
+		modelName = fmt.Sprintf("model-%04d", i-2)
+	}
+	m := newModel(b.ns, b.modelName(i), modelName, b.poolName(pool))
+	if pool%2 == 1 {
+		m.Spec.PoolRef.Group = v1Group
+	}
+	switch {
+	case i%25 == 3:
+		m.Spec.PoolRef = v1alpha2.PoolObjectReference{Name: missingPool}
+	case i%50 == 7:
+		m.Spec.PoolRef = v1alpha2.PoolObjectReference{Name: latePool}
+	}
+	if i%33 == 5 {
+		m.Annotations = map[string]string{translate.AnnotationParentRefs: ""}
+	}
+	switch i % 3 {
+	case 1:
+		m.Spec.TargetModels = []v1alpha2.TargetModel{{Name: fmt.Sprintf("target-%d", i)}}
+	case 2:
+		m.Spec.TargetModels = []v1alpha2.TargetModel{weighted("lora-a", 90), weighted("lora-b", 10)}
+		if i%4 == 0 {
+			m.Spec.TargetModels = append(m.Spec.TargetModels, weighted("lora-c", 5))
+		}
+	}
+	m.Spec.Criticality = ptr.To([]v1alpha2.Criticality{v1alpha2.Critical, v1alpha2.Standard, v1alpha2.Sheddable}[i%3])
+	return m
+}
+
+// createModels creates models from..to-1 of the burst with workers
+// goroutines, calling created (if not nil) with the running count.
+func (b burst) createModels(ctx context.Context, c client.Client, from, to, workers int, created func(int)) error {
+	next := make(chan int)
+	var mu sync.Mutex
+	var errs []error
+	n := 0
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				err := c.Create(ctx, b.model(i))
+				mu.Lock()
+				if err != nil && !apierrors.IsAlreadyExists(err) {
+					errs = append(errs, fmt.Errorf("creating model %d: %w", i, err))
+				} else {
+					n++
+					if created != nil {
+						created(n)
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for i := from; i < to; i++ {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(append(errs, ctx.Err())...)
+}
+
+// mutate re-reads the model and applies change until the update does not
+// conflict; a model that does not exist (yet, or any more) is left alone.
+func mutate(ctx context.Context, c client.Client, ns, name string, change func(*v1alpha2.InferenceModel)) error {
+	for {
+		m := &v1alpha2.InferenceModel{}
+		if err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, m); err != nil {
+			return client.IgnoreNotFound(err)
+		}
+		change(m)
+		err := c.Update(ctx, m)
+		switch {
+		case apierrors.IsConflict(err):
+			continue
+		case apierrors.IsNotFound(err):
+			return nil
+		}
+		return err
+	}
+}
+
+// acceptRoute plays the chaos Gateway: it accepts the route's current
+// generation. A route that does not exist is an error.
+func acceptRoute(ctx context.Context, c client.Client, ns, name string) error {
+	for {
+		r := &gatewayv1.HTTPRoute{}
+		if err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, r); err != nil {
+			return err
+		}
+		now := metav1.NewTime(time.Now().Truncate(time.Second))
+		r.Status.Parents = []gatewayv1.RouteParentStatus{{
+			ParentRef:      chaosGatewayRef(),
+			ControllerName: gatewayController,
+			Conditions: []metav1.Condition{
+				{Type: "Accepted", Status: metav1.ConditionTrue, Reason: "Accepted", Message: "accepted", ObservedGeneration: r.Generation, LastTransitionTime: now},
+				{Type: "ResolvedRefs", Status: metav1.ConditionTrue, Reason: "ResolvedRefs", Message: "resolved", ObservedGeneration: r.Generation, LastTransitionTime: now},
+			},
+		}}
+		err := c.Status().Update(ctx, r)
+		if !apierrors.IsConflict(err) {
+			return err
+		}
+	}
+}
+
+// acceptedByGateway reports whether the chaos Gateway has accepted the
+// route's current generation, as the controller reads it.
+func acceptedByGateway(r *gatewayv1.HTTPRoute) bool {
+	for _, ps := range r.Status.Parents {
+		if ps.ParentRef.Name != chaosGateway || ptr.Deref(ps.ParentRef.Namespace, "") != gatewayNamespace {
+			continue
+		}
+		a := meta.FindStatusCondition(ps.Conditions, "Accepted")
+		rr := meta.FindStatusCondition(ps.Conditions, "ResolvedRefs")
+		return a != nil && rr != nil && a.Status == metav1.ConditionTrue && rr.Status == metav1.ConditionTrue &&
+			a.ObservedGeneration == r.Generation && rr.ObservedGeneration == r.Generation
+	}
+	return false
+}
+
+// convergence is the state a namespace must reach after any fault: every
+// model's route is exactly translate's for the live models and pools, with
+// modelroute's labels and the model as controller; no route lacks a live
+// controlling model; every routed model has exactly one route and every
+// other none; every model's status has exactly translate's conditions —
+// with Programmed=True where the Gateway accepted the route's current
+// generation — plus, unchanged, the conditions other writers own.
+type convergence struct {
+	c   client.Client
+	ns  string
+	cfg translate.Config
+	// foreign returns the conditions of other writers on the named model,
+	// expected exactly as they are, lastTransitionTime included; nil for
+	// none.
+	foreign func(model string) []metav1.Condition
+}
+
+// check returns nil once converged, else the problems (the first ten).
+func (cv convergence) check(ctx context.Context) error {
+	var models v1alpha2.InferenceModelList
+	var alpha v1alpha2.InferencePoolList
+	var v1 inferencev1.InferencePoolList
+	var routes gatewayv1.HTTPRouteList
+	for _, list := range []client.ObjectList{&models, &alpha, &v1, &routes} {
+		if err := cv.c.List(ctx, list, client.InNamespace(cv.ns)); err != nil {
+			return err
+		}
+	}
+	out, err := translate.Translate(translate.Input{Models: models.Items, AlphaPools: alpha.Items, V1Pools: v1.Items}, cv.cfg)
+	if err != nil {
+		return err
+	}
+	var problems []string
+	problem := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if len(out.Models) != len(models.Items) {
+		problem("translate returned %d results for %d models", len(out.Models), len(models.Items))
+	}
+	byName := map[string]*v1alpha2.InferenceModel{}
+	for i := range models.Items {
+		byName[models.Items[i].Name] = &models.Items[i]
+	}
+	routeByName := map[string]*gatewayv1.HTTPRoute{}
+	routesOf := map[types.UID]int{}
+	for i := range routes.Items {
+		r := &routes.Items[i]
+		routeByName[r.Name] = r
+		ref := metav1.GetControllerOf(r)
+		switch {
+		case ref == nil:
+			problem("HTTPRoute %s has no controller", r.Name)
+		case ref.Kind != "InferenceModel" || byName[ref.Name] == nil || byName[ref.Name].UID != ref.UID:
+			problem("orphan: HTTPRoute %s is controlled by %s %s (uid %s), which does not exist", r.Name, ref.Kind, ref.Name, ref.UID)
+		default:
+			routesOf[ref.UID]++
+		}
+	}
+	routed := 0
+	for _, res := range out.Models {
+		m := byName[res.Name]
+		if m == nil {
+			problem("translate returned a result for %s, which is not a model", res.Name)
+			continue
+		}
+		live := routeByName[translate.RouteName(m.Name)]
+		if res.Route == nil {
+			if n := routesOf[m.UID]; n != 0 {
+				problem("InferenceModel %s gets no route from translate but controls %d", m.Name, n)
+			}
+		} else {
+			routed++
+			if n := routesOf[m.UID]; n != 1 {
+				problem("InferenceModel %s controls %d routes; want 1", m.Name, n)
+			}
+			if err := sameRoute(res.Route, live); err != nil {
+				problem("InferenceModel %s: %v", m.Name, err)
+			}
+		}
+		want := slices.Clone(res.Conditions)
+		for i := range want {
+			if want[i].Type == translate.ConditionProgrammed && want[i].Reason == translate.ReasonPending &&
+				live != nil && metav1.IsControlledBy(live, m) && acceptedByGateway(live) {
+				want[i] = condition(translate.ConditionProgrammed, metav1.ConditionTrue, translate.ReasonProgrammed, m.Generation,
+					"HTTPRoute %q is accepted by every parent Gateway", live.Name)
+			}
+		}
+		var foreign []metav1.Condition
+		if cv.foreign != nil {
+			foreign = cv.foreign(m.Name)
+		}
+		want = append(want, foreign...)
+		if diff := cmp.Diff(want, m.Status.Conditions, conditionOpts); diff != "" {
+			problem("InferenceModel %s (generation %d) status.conditions (-want +got):\n%s", m.Name, m.Generation, diff)
+			continue
+		}
+		for _, f := range foreign {
+			got := meta.FindStatusCondition(m.Status.Conditions, f.Type)
+			if !got.LastTransitionTime.Equal(&f.LastTransitionTime) {
+				problem("InferenceModel %s: condition %s lastTransitionTime %s; its writer set %s", m.Name, f.Type, got.LastTransitionTime, f.LastTransitionTime)
+			}
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	n := len(problems)
+	if n > 10 {
+		problems = append(problems[:10], fmt.Sprintf("… and %d more", n-10))
+	}
+	return fmt.Errorf("%d problems over %d models (%d routed by translate) and %d routes:\n%s",
+		n, len(models.Items), routed, len(routes.Items), strings.Join(problems, "\n"))
+}
+
+// sameRoute checks that live is desired: spec, labels and ownerReferences
+// exactly.
+func sameRoute(desired, live *gatewayv1.HTTPRoute) error {
+	if live == nil {
+		return fmt.Errorf("HTTPRoute %s does not exist", desired.Name)
+	}
+	if diff := cmp.Diff(desired.Labels, live.Labels); diff != "" {
+		return fmt.Errorf("HTTPRoute %s labels (-want +got):\n%s", live.Name, diff)
+	}
+	if diff := cmp.Diff(desired.OwnerReferences, live.OwnerReferences); diff != "" {
+		return fmt.Errorf("HTTPRoute %s ownerReferences (-want +got):\n%s", live.Name, diff)
+	}
+	if diff := cmp.Diff(desired.Spec, live.Spec, routeOpts); diff != "" {
+		return fmt.Errorf("HTTPRoute %s spec (-want +got):\n%s", live.Name, diff)
+	}
+	return nil
+}
+
+// waitConverged polls cv.check every second until it passes; it fails the
+// test after timeout and returns how long convergence took.
+func waitConverged(t *testing.T, cv convergence, timeout time.Duration) time.Duration {
+	t.Helper()
+	return waitUntil(t, timeout, time.Second, "convergence of namespace "+cv.ns, func() error {
+		return cv.check(context.Background())
+	})
+}
+
+// processChildren returns the PIDs of this process's children whose command
+// name is name.
+func processChildren(name string) []int {
+	self := strconv.Itoa(os.Getpid())
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var pids []int
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		open, closing := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
+		if open < 0 || closing < open || string(b[open+1:closing]) != name {
+			continue
+		}
+		if f := strings.Fields(string(b[closing+1:])); len(f) < 2 || f[1] != self {
+			continue
+		}
+		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(path))); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// copyDir copies the regular files of src into dst.
+func copyDir(dst, src string) error {
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		in, err := os.Open(filepath.Join(src, e.Name()))
+		if err != nil {
+			return err
+		}
+		out, err := os.OpenFile(filepath.Join(dst, e.Name()), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err == nil {
+			_, err = io.Copy(out, in)
+			err = errors.Join(err, out.Close())
+		}
+		in.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

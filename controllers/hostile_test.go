@@ -1,0 +1,745 @@
+package controllers_test
+
+// Hostile input: what the API server lets through (and what it does not),
+// the controller and render must turn into a clear condition or error,
+// without a panic, and without a write outside the model's namespace.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr/funcr"
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/transport"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/cmd/modelroute/render"
+	"github.com/modelroute/modelroute/controllers"
+	"github.com/modelroute/modelroute/controllers/localcluster"
+	"github.com/modelroute/modelroute/translate"
+)
+
+// managerSpec is a manager other than startManager's: another identity,
+// several namespaces, leader election, another cluster.
+type managerSpec struct {
+	// restConfig is the manager's identity and API server; nil: the suite
+	// cluster's admin.
+	restConfig *rest.Config
+	// namespaces the manager caches (and so sees).
+	namespaces []string
+	config     translate.Config
+	// leaderElectionNamespace, when set, makes the manager elect itself
+	// leader through the Lease leaderElectionID there, as `modelroute
+	// controller -leader-elect` does.
+	leaderElectionNamespace string
+	leaderElectionID        string
+}
+
+// specManager is a running manager started from a managerSpec.
+type specManager struct {
+	*testManager
+	// Denied records every request, reads included, answered 403.
+	Denied *deniedRecorder
+	logs   *logBuffer
+	done   chan struct{}
+	err    error
+}
+
+// Panics returns the log lines of reconciles that panicked: controller-runtime
+// recovers such a panic into a reconcile error.
+func (m *specManager) Panics() []string {
+	var out []string
+	for _, line := range strings.Split(m.logs.String(), "\n") {
+		if strings.Contains(line, "[recovered]") || strings.Contains(line, "Observed a panic") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// checkHealthy fails the test when the manager stopped or a reconcile
+// panicked.
+func checkHealthy(t *testing.T, m *specManager) {
+	t.Helper()
+	if err := m.Running(); err != nil {
+		t.Error(err)
+	}
+	if panics := m.Panics(); len(panics) != 0 {
+		t.Errorf("reconciles panicked:\n%s", strings.Join(panics, "\n"))
+	}
+}
+
+// Running fails once the manager has returned (crashed).
+func (m *specManager) Running() error {
+	select {
+	case <-m.done:
+		return fmt.Errorf("the manager stopped: %v", m.err)
+	default:
+		return nil
+	}
+}
+
+// deniedRecorder records the requests answered 403 Forbidden.
+type deniedRecorder struct {
+	mu     sync.Mutex
+	denied []string
+}
+
+func (d *deniedRecorder) wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		resp, err := rt.RoundTrip(req)
+		if err == nil && resp.StatusCode == http.StatusForbidden {
+			d.mu.Lock()
+			d.denied = append(d.denied, fmt.Sprintf("%s %s?%s -> %s", req.Method, req.URL.Path, req.URL.RawQuery, resp.Status))
+			d.mu.Unlock()
+		}
+		return resp, err
+	})
+}
+
+func (d *deniedRecorder) Requests() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.denied)
+}
+
+// startManagerWith is startManager for a managerSpec.
+func startManagerWith(t *testing.T, spec managerSpec) *specManager {
+	t.Helper()
+	writes, denied := &writeCounter{}, &deniedRecorder{}
+	base := cluster.Config
+	if spec.restConfig != nil {
+		base = spec.restConfig
+	}
+	restConfig := rest.CopyConfig(base)
+	restConfig.WrapTransport = transport.Wrappers(restConfig.WrapTransport, writes.wrap, denied.wrap)
+	logs := &logBuffer{}
+	logger := funcr.New(logs.write, funcr.Options{Verbosity: 1})
+	namespaces := map[string]cache.Config{}
+	for _, ns := range spec.namespaces {
+		namespaces[ns] = cache.Config{}
+	}
+	opts := ctrl.Options{
+		Scheme:                  scheme,
+		Logger:                  logger,
+		Metrics:                 metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress:  "0",
+		Cache:                   cache.Options{DefaultNamespaces: namespaces},
+		Controller:              config.Controller{SkipNameValidation: ptr.To(true)},
+		GracefulShutdownTimeout: ptr.To(20 * time.Second),
+	}
+	if spec.leaderElectionNamespace != "" {
+		opts.LeaderElection = true
+		opts.LeaderElectionNamespace = spec.leaderElectionNamespace
+		opts.LeaderElectionID = spec.leaderElectionID
+		opts.LeaderElectionReleaseOnCancel = true
+	}
+	mgr, err := ctrl.NewManager(restConfig, opts)
+	if err != nil {
+		t.Fatalf("creating manager: %v", err)
+	}
+	ctx, cancel := context.WithCancel(ctrl.LoggerInto(context.Background(), logger))
+	m := &specManager{
+		testManager: &testManager{Writes: writes, Metrics: controllers.NewConditionMetrics()},
+		Denied:      denied,
+		logs:        logs,
+		done:        make(chan struct{}),
+	}
+	if err := controllers.Setup(ctx, mgr, controllers.Options{Config: spec.config, Concurrency: 2, Metrics: m.Metrics}); err != nil {
+		cancel()
+		t.Fatalf("controllers.Setup: %v", err)
+	}
+	go func() {
+		m.err = mgr.Start(ctx)
+		close(m.done)
+	}()
+	var once sync.Once
+	m.stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-m.done:
+				if m.err != nil {
+					t.Errorf("manager stopped with: %v", m.err)
+				}
+			case <-time.After(time.Minute):
+				t.Errorf("manager did not stop within a minute")
+			}
+		})
+	}
+	t.Cleanup(func() {
+		m.Stop()
+		if t.Failed() {
+			t.Logf("manager log:\n%s", logs)
+			t.Logf("manager writes:\n%s", strings.Join(writes.Requests(), "\n"))
+			t.Logf("requests denied:\n%s", strings.Join(denied.Requests(), "\n"))
+		}
+	})
+	syncCtx, syncCancel := context.WithTimeout(ctx, pollTimeout)
+	defer syncCancel()
+	if !mgr.GetCache().WaitForCacheSync(syncCtx) {
+		t.Fatalf("manager caches did not sync within %s (%v)", pollTimeout, m.Running())
+	}
+	return m
+}
+
+// writesOutside returns the manager's writes whose path is not in namespace
+// ns.
+func writesOutside(m *testManager, ns string) []string {
+	var out []string
+	for _, w := range m.Writes.Requests() {
+		if !strings.Contains(w, "/namespaces/"+ns+"/") {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// manifest is obj as a file holds it: apiVersion and kind set, no status.
+func manifest(t *testing.T, obj client.Object) map[string]any {
+	t.Helper()
+	var u map[string]any
+	if un, ok := obj.(*unstructured.Unstructured); ok {
+		u = runtime.DeepCopyJSON(un.Object)
+	} else {
+		gvk, err := apiutil.GVKForObject(obj, scheme)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u, err = runtime.DefaultUnstructuredConverter.ToUnstructured(obj); err != nil {
+			t.Fatal(err)
+		}
+		u["apiVersion"], u["kind"] = gvk.GroupVersion().String(), gvk.Kind
+	}
+	delete(u, "status")
+	if md, ok := u["metadata"].(map[string]any); ok {
+		delete(md, "creationTimestamp")
+	}
+	return u
+}
+
+// renderObjects runs render's loading and translate over objs written to a
+// file, as `modelroute render -f` would.
+func renderObjects(t *testing.T, cfg translate.Config, objs ...client.Object) (translate.Output, error) {
+	t.Helper()
+	var buf bytes.Buffer
+	for _, obj := range objs {
+		b, err := json.Marshal(manifest(t, obj))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// JSON, with every non-ASCII character escaped: YAML, which render
+		// reads, takes a raw U+0085 (NEL), U+2028 or U+2029 for a line
+		// break and folds it into a space, even in a quoted string.
+		buf.WriteString("---\n")
+		for _, r := range string(b) {
+			switch {
+			case r < 0x7f:
+				buf.WriteRune(r)
+			case r <= 0xffff:
+				fmt.Fprintf(&buf, `\u%04x`, r)
+			default:
+				fmt.Fprintf(&buf, `\U%08x`, r)
+			}
+		}
+		buf.WriteString("\n")
+	}
+	file := filepath.Join(t.TempDir(), "input.yaml")
+	if err := os.WriteFile(file, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in, err := render.Load([]string{file}, nil, "default")
+	if err != nil {
+		var inputErr *render.InputError
+		if !errors.As(err, &inputErr) {
+			t.Fatalf("render.Load returned %T %v; want an *InputError", err, err)
+		}
+		return translate.Output{}, err
+	}
+	out, err := translate.Translate(in, cfg)
+	if err != nil {
+		t.Fatalf("translate: %v", err)
+	}
+	return out, nil
+}
+
+// hostileCase is one nasty InferenceModel.
+type hostileCase struct {
+	name string
+	// model is created after the shared pools.
+	model client.Object
+	// rejected: the API server refuses the model (422) with a message
+	// holding every one of these.
+	rejected []string
+	// want are the model's conditions at generation gen: on the API
+	// server (when it takes the model) and from render.
+	want func(gen int64) []metav1.Condition
+	// renderErr: render refuses the input with an InputError holding this.
+	renderErr string
+	routed    bool
+	// check looks further at a routed model's live route.
+	check func(t *testing.T, route *gatewayv1.HTTPRoute)
+}
+
+func invalid(gen int64, reason, format string, args ...any) metav1.Condition {
+	return condition(translate.ConditionAccepted, metav1.ConditionFalse, reason, gen, format, args...)
+}
+
+// TestHostileInput runs a table of nasty InferenceModels through the real API
+// server and a manager, and through render, in both backend modes. Each ends
+// in a clear condition, a rejection by the API server (and then a condition
+// or an input error from render, which reads files no API server checked),
+// never a panic; the manager, which sees a second namespace too, writes only
+// in the models' namespace and nothing the API server refuses.
+func TestHostileInput(t *testing.T) {
+	for _, backend := range []translate.BackendMode{translate.BackendInferencePool, translate.BackendService} {
+		t.Run(string(backend), func(t *testing.T) { testHostileInput(t, backend) })
+	}
+}
+
+func testHostileInput(t *testing.T, backend translate.BackendMode) {
+	ctx := testContext(t)
+	ns, other := newNamespace(t), newNamespace(t)
+	cfg := testConfig()
+	cfg.Backend = backend
+	name253 := strings.Repeat("n", 252) + "1"
+	pool253 := strings.Repeat("p", 253)
+	// The pools every case may use: pool-a; a 253-character one; and
+	// "shared", which exists in the other namespace only.
+	longPool := alphaPool(ns, pool253)
+	longPool.Spec.Selector = map[v1alpha2.LabelKey]v1alpha2.LabelValue{"app": "long-pool"}
+	longPool.Spec.ExtensionRef.Name = "long-pool-epp"
+	pools := []client.Object{alphaPool(ns, "pool-a"), longPool, alphaPool(other, "shared")}
+
+	modelOf := func(name, modelName string, targets ...v1alpha2.TargetModel) *v1alpha2.InferenceModel {
+		return newModel(ns, name, modelName, "pool-a", targets...)
+	}
+	targets := func(n int, name func(i int) string, weight int32) []v1alpha2.TargetModel {
+		var out []v1alpha2.TargetModel
+		for i := range n {
+			out = append(out, weighted(name(i), weight))
+		}
+		return out
+	}
+	routedOn := func(pool, modelName, model string) func(int64) []metav1.Condition {
+		return func(gen int64) []metav1.Condition {
+			return []metav1.Condition{resolved(gen, pool, alphaGroup), accepted(gen, modelName), pending(gen, model, 1)}
+		}
+	}
+	refused := func(reason, format string, args ...any) func(int64) []metav1.Condition {
+		return func(gen int64) []metav1.Condition {
+			return []metav1.Condition{resolved(gen, "pool-a", alphaGroup), invalid(gen, reason, format, args...)}
+		}
+	}
+	weights := func(want ...int32) func(*testing.T, *gatewayv1.HTTPRoute) {
+		return func(t *testing.T, r *gatewayv1.HTTPRoute) {
+			if got := backendWeights(r); !slices.Equal(got, want) {
+				t.Errorf("route %s weights %v; want %v", r.Name, got, want)
+			}
+		}
+	}
+	emoji256 := strings.Repeat("🦙", 256)
+	poolRefNamespace := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "inference.networking.x-k8s.io/v1alpha2", "kind": "InferenceModel",
+		"metadata": map[string]any{"namespace": ns, "name": "poolref-namespace"},
+		"spec":     map[string]any{"modelName": "poolref-namespace", "poolRef": map[string]any{"name": "shared", "namespace": other}},
+	}}
+	crossNamespace := newModel(ns, "cross-namespace", "cross-namespace", "shared")
+	unsupportedKind := modelOf("unsupported-kind", "unsupported-kind")
+	// The group spelled out: render reports a poolRef's group as written,
+	// the API server defaults it.
+	unsupportedKind.Spec.PoolRef.Group, unsupportedKind.Spec.PoolRef.Kind = alphaGroup, "Service"
+	tooLongPoolRef := newModel(ns, "pool-ref-254", "pool-ref-254", pool253+"p")
+	elevenTargets := modelOf("eleven-targets", "eleven-targets", targets(11, func(i int) string { return fmt.Sprint("t", i) }, 1)...)
+	weightZero := modelOf("weight-zero", "weight-zero", weighted("a", 0), weighted("b", 1))
+	weightOver := modelOf("weight-over", "weight-over", weighted("a", 1000001))
+	limits := newModel(ns, name253, strings.Repeat("l", 256), pool253,
+		targets(10, func(i int) string { return fmt.Sprintf("%0253d", i) }, 1000000)...)
+
+	cases := []hostileCase{
+		{
+			// The CRD only has maxLength: the API server takes CR and LF.
+			name: "CR LF in modelName", model: modelOf("crlf", "chat\r\nX-Injected: 1"),
+			want: refused(translate.ReasonInvalidModelName, "spec.modelName contains the control character U+000D, not allowed in an HTTP header value"),
+		},
+		{
+			name: "LF in modelName", model: modelOf("lf", "chat\nX-Injected: 1"),
+			want: refused(translate.ReasonInvalidModelName, "spec.modelName contains the control character U+000A, not allowed in an HTTP header value"),
+		},
+		{
+			name: "NUL in modelName", model: modelOf("nul", "chat\x00"),
+			want: refused(translate.ReasonInvalidModelName, "spec.modelName contains the control character U+0000, not allowed in an HTTP header value"),
+		},
+		{
+			name: "NEL in modelName", model: modelOf("nel", "chat\u0085next"),
+			want: refused(translate.ReasonInvalidModelName, "spec.modelName contains the control character U+0085, not allowed in an HTTP header value"),
+		},
+		{
+			name: "surrounding whitespace in modelName", model: modelOf("padded", " chat\t"),
+			want: refused(translate.ReasonInvalidModelName, "spec.modelName has leading or trailing whitespace, which HTTP strips from header values"),
+		},
+		{
+			name: "CR LF in a target name", model: modelOf("crlf-target", "crlf-target", weighted("ok", 1), weighted("bad\r\nX-Injected: 1", 1)),
+			want: refused(translate.ReasonInvalidTargetModels, "spec.targetModels[1].name contains the control character U+000D, not allowed in an HTTP header value"),
+		},
+		{
+			name: "modelName of 256 characters", model: modelOf("model-name-256", strings.Repeat("m", 256)),
+			want: routedOn("pool-a", strings.Repeat("m", 256), "model-name-256"), routed: true,
+		},
+		{
+			name: "modelName of 257 characters", model: modelOf("model-name-257", strings.Repeat("m", 257)),
+			rejected: []string{"spec.modelName", "Too long", "256"},
+			want:     refused(translate.ReasonInvalidModelName, "spec.modelName must be 1 to 256 characters, not 257"),
+		},
+		{
+			// 1,024 bytes: the limit counts characters.
+			name: "modelName of 256 four-byte characters", model: modelOf("model-name-256-emoji", emoji256),
+			want: routedOn("pool-a", emoji256, "model-name-256-emoji"), routed: true,
+		},
+		{
+			name: "modelName of 257 four-byte characters", model: modelOf("model-name-257-emoji", emoji256+"🦙"),
+			rejected: []string{"spec.modelName", "Too long", "256"},
+			want:     refused(translate.ReasonInvalidModelName, "spec.modelName must be 1 to 256 characters, not 257"),
+		},
+		{
+			name: "target names of 253 characters", model: modelOf("target-253", "target-253", weighted(strings.Repeat("a", 253), 1), weighted(strings.Repeat("b", 253), 1)),
+			want: routedOn("pool-a", "target-253", "target-253"), routed: true,
+			check: func(t *testing.T, r *gatewayv1.HTTPRoute) {
+				if v := r.Spec.Rules[0].BackendRefs[1].Filters[0].RequestHeaderModifier.Set[0].Value; v != strings.Repeat("b", 253) {
+					t.Errorf("second backendRef sets the target to %q", v)
+				}
+			},
+		},
+		{
+			name: "target name of 254 characters", model: modelOf("target-254", "target-254", weighted(strings.Repeat("a", 254), 1)),
+			rejected: []string{"spec.targetModels[0].name", "Too long", "253"},
+			want:     refused(translate.ReasonInvalidTargetModels, "spec.targetModels[0].name must be 1 to 253 characters, not 254"),
+		},
+		{
+			// The route name is cut and hashed; the pool name is used as is.
+			name: "every name at its limit, 10 targets at weight 1,000,000", model: limits,
+			want: routedOn(pool253, strings.Repeat("l", 256), name253), routed: true,
+			check: func(t *testing.T, r *gatewayv1.HTTPRoute) {
+				weights(slices.Repeat([]int32{1000000}, 10)...)(t, r)
+				if len(r.Name) > 253 || len(r.Labels["modelroute.dev/inference-model"]) > 63 {
+					t.Errorf("route name %q or its label is too long", r.Name)
+				}
+			},
+		},
+		{
+			name: "object name of 254 characters", model: modelOf(name253+"4", "long-object-name"),
+			rejected:  []string{"metadata.name", "must be no more than 253 characters"},
+			renderErr: "must be no more than 253 characters",
+		},
+		{
+			name: "poolRef name of 254 characters", model: tooLongPoolRef,
+			rejected: []string{"spec.poolRef.name", "Too long", "253"},
+			want: func(gen int64) []metav1.Condition {
+				return []metav1.Condition{accepted(gen, "pool-ref-254"), condition(translate.ConditionResolvedRefs, metav1.ConditionFalse, "PoolNotFound", gen,
+					`InferencePool %q (group inference.networking.x-k8s.io) not found in namespace %q`, pool253+"p", ns)}
+			},
+		},
+		{
+			name: "unicode names", model: modelOf("unicode", "模型/聊天 v1 🦙", weighted("适配器-α", 3), weighted("adapter-β\u200d\u202e", 1)),
+			want: routedOn("pool-a", "模型/聊天 v1 🦙", "unicode"), routed: true,
+			check: func(t *testing.T, r *gatewayv1.HTTPRoute) {
+				if v := r.Spec.Rules[0].Matches[0].Headers[0].Value; v != "模型/聊天 v1 🦙" {
+					t.Errorf("route matches %q", v)
+				}
+			},
+		},
+		{
+			name: "10 targets at weight 1,000,000", model: modelOf("ten-max-weights", "ten-max-weights", targets(10, func(i int) string { return fmt.Sprint("adapter-", i) }, 1000000)...),
+			want: routedOn("pool-a", "ten-max-weights", "ten-max-weights"), routed: true,
+			check: weights(slices.Repeat([]int32{1000000}, 10)...),
+		},
+		{
+			name: "11 targets", model: elevenTargets,
+			rejected: []string{"spec.targetModels", "must have at most 10 items"},
+			want:     refused(translate.ReasonInvalidTargetModels, "spec.targetModels has 11 entries; at most 10 are allowed"),
+		},
+		{
+			name: "weight 0", model: weightZero,
+			rejected: []string{"spec.targetModels[0].weight", "should be greater than or equal to 1"},
+			want:     refused(translate.ReasonInvalidTargetModels, "spec.targetModels[0].weight must be 1 to 1000000, not 0"),
+		},
+		{
+			name: "weight 1,000,001", model: weightOver,
+			rejected: []string{"spec.targetModels[0].weight", "should be less than or equal to 1000000"},
+			want:     refused(translate.ReasonInvalidTargetModels, "spec.targetModels[0].weight must be 1 to 1000000, not 1000001"),
+		},
+		{
+			// References never cross namespaces: the pool of that name in
+			// the other namespace, which the manager sees, is not used.
+			name: "pool of that name in another namespace only", model: crossNamespace,
+			want: func(gen int64) []metav1.Condition {
+				return []metav1.Condition{accepted(gen, "cross-namespace"), condition(translate.ConditionResolvedRefs, metav1.ConditionFalse, "PoolNotFound", gen,
+					`InferencePool "shared" (group inference.networking.x-k8s.io) not found in namespace %q`, ns)}
+			},
+		},
+		{
+			// poolRef has no namespace field: the API server drops it (it
+			// refuses it under strict field validation, see below) and
+			// render refuses the file.
+			name: "poolRef with a namespace field", model: poolRefNamespace,
+			want: func(gen int64) []metav1.Condition {
+				return []metav1.Condition{accepted(gen, "poolref-namespace"), condition(translate.ConditionResolvedRefs, metav1.ConditionFalse, "PoolNotFound", gen,
+					`InferencePool "shared" (group inference.networking.x-k8s.io) not found in namespace %q`, ns)}
+			},
+			renderErr: `unknown field "spec.poolRef.namespace"`,
+		},
+		{
+			name: "poolRef to another kind", model: unsupportedKind,
+			want: func(gen int64) []metav1.Condition {
+				return []metav1.Condition{accepted(gen, "unsupported-kind"), condition(translate.ConditionResolvedRefs, metav1.ConditionFalse, "InvalidKind", gen,
+					`poolRef kind "Service" of group "inference.networking.x-k8s.io" is not supported: it must be an InferencePool of group inference.networking.x-k8s.io or inference.networking.k8s.io`)}
+			},
+		},
+	}
+
+	create(t, pools...)
+	// Strict field validation refuses the namespace field outright.
+	strictErr := k8s.Create(ctx, poolRefNamespace.DeepCopy(), client.FieldValidation("Strict"))
+	if !apierrors.IsBadRequest(strictErr) || !strings.Contains(strictErr.Error(), `unknown field "spec.poolRef.namespace"`) {
+		t.Fatalf("creating a model with poolRef.namespace under strict field validation: %v; want 400 unknown field", strictErr)
+	}
+	m := startManagerWith(t, managerSpec{namespaces: []string{ns, other}, config: cfg})
+	for _, tc := range cases {
+		// What render says, from the same objects (the pools included).
+		out, renderErr := renderObjects(t, cfg, append(slices.Clone(pools), tc.model)...)
+		switch {
+		case tc.renderErr != "":
+			if renderErr == nil || !strings.Contains(renderErr.Error(), tc.renderErr) {
+				t.Errorf("%s: render returned %v; want an input error with %q", tc.name, renderErr, tc.renderErr)
+			}
+		case renderErr != nil:
+			t.Errorf("%s: render: %v", tc.name, renderErr)
+		default:
+			res, ok := resultFor(out, ns, tc.model.GetName())
+			if !ok {
+				t.Errorf("%s: render has no result for the model", tc.name)
+				continue
+			}
+			if diff := cmp.Diff(tc.want(0), res.Conditions, conditionOpts); diff != "" {
+				t.Errorf("%s: render's conditions (-want +got):\n%s", tc.name, diff)
+			}
+			if (res.Route != nil) != tc.routed {
+				t.Errorf("%s: render gives a route: %v; want %v", tc.name, res.Route != nil, tc.routed)
+			}
+		}
+
+		// What the API server does with it.
+		err := k8s.Create(ctx, tc.model)
+		if tc.rejected != nil {
+			if !apierrors.IsInvalid(err) {
+				t.Errorf("%s: the API server answered %v; want 422 Invalid", tc.name, err)
+				continue
+			}
+			for _, part := range tc.rejected {
+				if !strings.Contains(err.Error(), part) {
+					t.Errorf("%s: the API server's rejection %q does not mention %q", tc.name, err, part)
+				}
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: the API server refused the model: %v", tc.name, err)
+		}
+	}
+	// What the controller makes of what the API server took.
+	for _, tc := range cases {
+		if tc.rejected != nil {
+			continue
+		}
+		name := tc.model.GetName()
+		eventually(t, hasConditions(ns, name, tc.want(1)...))
+		if !tc.routed {
+			continue
+		}
+		eventually(t, hasTranslatedRoute(t, ns, name, cfg))
+		out, _ := renderObjects(t, cfg, append(slices.Clone(pools), tc.model)...)
+		res, _ := resultFor(out, ns, name)
+		route := mustGet(t, &gatewayv1.HTTPRoute{}, ns, translate.RouteName(name))
+		if diff := cmp.Diff(res.Route.Spec, route.Spec, routeOpts); diff != "" {
+			t.Errorf("%s: render's route differs from the live one (-render +live):\n%s", tc.name, diff)
+		}
+		if tc.check != nil {
+			tc.check(t, route)
+		}
+	}
+	// The Event of a transition quotes the modelName: for 256 four-byte
+	// characters its note is cut to the API server's 1,024 bytes.
+	eventually(t, func() error {
+		model := mustGet(t, &v1alpha2.InferenceModel{}, ns, "model-name-256-emoji")
+		events, err := findEvents(ns, model, "Accepted")
+		if err != nil || len(events) == 0 {
+			return fmt.Errorf("no Accepted Event about model-name-256-emoji (%v)", err)
+		}
+		if note := events[0].Note; len(note) > 1024 || !strings.HasSuffix(note, "…") || !strings.HasPrefix(note, `Accepted=True: modelName "🦙`) {
+			return fmt.Errorf("Event note of %d bytes: %q", len(note), note)
+		}
+		return nil
+	})
+	routed := 0
+	for _, tc := range cases {
+		if tc.routed {
+			routed++
+		}
+	}
+	consistently(t, 2*time.Second, func() error {
+		if n := len(liveList(t, ns, "gateway.networking.k8s.io/v1", "HTTPRoute")); n != routed {
+			return fmt.Errorf("%d routes in %s; want %d", n, ns, routed)
+		}
+		if n := len(liveList(t, other, "gateway.networking.k8s.io/v1", "HTTPRoute")); n != 0 {
+			return fmt.Errorf("%d routes in the other namespace", n)
+		}
+		if services, err := managedServices(other); err != nil || len(services) != 0 {
+			return fmt.Errorf("shadow Services in the other namespace: %v (%v)", services, err)
+		}
+		return m.Running()
+	})
+	if backend == translate.BackendService {
+		services, err := managedServices(ns)
+		if err != nil || len(services) != 2 {
+			t.Fatalf("shadow Services %v (%v); want those of pool-a and the 253-character pool", services, err)
+		}
+	}
+
+	// A pool deleted under a live model: its route goes, the model says why.
+	doomed := alphaPool(ns, "doomed")
+	create(t, doomed, newModel(ns, "orphan", "orphan", "doomed"))
+	eventually(t, hasConditions(ns, "orphan", resolved(1, "doomed", alphaGroup), accepted(1, "orphan"), pending(1, "orphan", 1)))
+	eventually(t, hasTranslatedRoute(t, ns, "orphan", cfg))
+	remove(t, doomed)
+	eventually(t, hasConditions(ns, "orphan", accepted(1, "orphan"), condition(translate.ConditionResolvedRefs, metav1.ConditionFalse, "PoolNotFound", 1,
+		`InferencePool "doomed" (group inference.networking.x-k8s.io) not found in namespace %q`, ns)))
+	eventually(t, absent(&gatewayv1.HTTPRoute{}, ns, "orphan-modelroute"))
+	if backend == translate.BackendService {
+		eventually(t, absent(&corev1.Service{}, ns, translate.ServiceName(alphaGroup, "doomed")))
+	}
+	checkHealthy(t, m)
+
+	// Nothing written outside the model's namespace, nothing refused as
+	// invalid.
+	if outside := writesOutside(m.testManager, ns); len(outside) != 0 {
+		t.Errorf("writes outside namespace %s:\n%s", ns, strings.Join(outside, "\n"))
+	}
+	if rejected := m.Writes.Rejected(); len(rejected) != 0 {
+		t.Errorf("writes the API server refused as invalid:\n%s", strings.Join(rejected, "\n"))
+	}
+	if len(m.Writes.Requests()) == 0 {
+		t.Errorf("the manager wrote nothing at all")
+	}
+}
+
+func resultFor(out translate.Output, ns, name string) (translate.ModelResult, bool) {
+	for _, res := range out.Models {
+		if res.Namespace == ns && res.Name == name {
+			return res, true
+		}
+	}
+	return translate.ModelResult{}, false
+}
+
+// Without the InferencePool CRDs (a cluster with only the InferenceModel
+// and Gateway API CRDs), the controller starts, and models say that their
+// pool cannot be found because its CRD is not installed.
+func TestInferencePoolCRDsAbsent(t *testing.T) {
+	crds, err := localcluster.CRDPaths()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bases := filepath.Join(localcluster.RepoRoot(), "config", "crd", "bases")
+	crds = slices.DeleteFunc(crds, func(p string) bool { return p == bases })
+	crds = append(crds, filepath.Join(bases, "inference.networking.x-k8s.io_inferencemodels.yaml"))
+	bare, err := localcluster.Start(localcluster.Options{CRDs: crds})
+	if err != nil {
+		t.Fatalf("starting a control plane without the InferencePool CRDs: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := bare.Stop(); err != nil {
+			t.Errorf("stopping the second control plane: %v", err)
+		}
+	})
+	c, err := client.New(bare.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t)
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "no-pools"}}
+	if err := c.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, alphaPool(ns.Name, "pool-a")); err == nil || !strings.Contains(err.Error(), "no matches for kind") {
+		t.Fatalf("creating an InferencePool: %v; want no CRD for it", err)
+	}
+	alpha := newModel(ns.Name, "alpha", "alpha", "pool-a")
+	v1 := newModel(ns.Name, "v1", "v1", "pool-b")
+	v1.Spec.PoolRef.Group = v1Group
+	for _, obj := range []client.Object{alpha, v1} {
+		if err := c.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := testConfig()
+	for _, backend := range []translate.BackendMode{translate.BackendInferencePool, translate.BackendService} {
+		t.Run(string(backend), func(t *testing.T) {
+			cfg.Backend = backend
+			m := startManagerWith(t, managerSpec{restConfig: bare.Config, namespaces: []string{ns.Name}, config: cfg})
+			for _, tc := range []struct{ model, pool, group string }{{"alpha", "pool-a", alphaGroup}, {"v1", "pool-b", v1Group}} {
+				notInstalled := condition(translate.ConditionResolvedRefs, metav1.ConditionFalse, "PoolNotFound", 1,
+					`InferencePool %q (group %s) cannot be found: the InferencePool CRD of group %s is not installed (restart modelroute after installing it)`,
+					tc.pool, tc.group, tc.group)
+				eventually(t, func() error {
+					got := &v1alpha2.InferenceModel{}
+					if err := c.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: tc.model}, got); err != nil {
+						return err
+					}
+					if diff := cmp.Diff([]metav1.Condition{notInstalled, accepted(1, tc.model)}, got.Status.Conditions, conditionOpts); diff != "" {
+						return fmt.Errorf("InferenceModel %s conditions (-want +got):\n%s", tc.model, diff)
+					}
+					return nil
+				})
+			}
+			consistently(t, 2*time.Second, func() error {
+				var routes gatewayv1.HTTPRouteList
+				if err := c.List(ctx, &routes, client.InNamespace(ns.Name)); err != nil || len(routes.Items) != 0 {
+					return fmt.Errorf("%d routes (%v); want none", len(routes.Items), err)
+				}
+				return m.Running()
+			})
+			if outside := writesOutside(m.testManager, ns.Name); len(outside) != 0 {
+				t.Errorf("writes outside namespace %s:\n%s", ns.Name, strings.Join(outside, "\n"))
+			}
+			if rejected := m.Writes.Rejected(); len(rejected) != 0 {
+				t.Errorf("writes the API server refused as invalid:\n%s", strings.Join(rejected, "\n"))
+			}
+			checkHealthy(t, m)
+		})
+	}
+}

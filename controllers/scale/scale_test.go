@@ -1,0 +1,553 @@
+//go:build bench
+
+package scale_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/controllers"
+	"github.com/modelroute/modelroute/controllers/localcluster"
+	"github.com/modelroute/modelroute/translate"
+)
+
+var (
+	sizesFlag   = flag.String("sizes", "1000,5000,10000", "numbers of InferenceModels, one round each")
+	perPool     = flag.Int("models-per-pool", 10, "InferenceModels per InferencePool")
+	qps         = flag.Float64("qps", 50, "client QPS of the controller and of the floor (the controller's default)")
+	burst       = flag.Int("burst", 100, "client burst of the controller and of the floor (the controller's default)")
+	concurrency = flag.Int("concurrency", 4, "the controller's --concurrency, and the floor's and the creation's workers")
+	edits       = flag.Int("edits", 50, "sequential edits whose latency is measured")
+	syncPeriod  = flag.Duration("sync-period", 30*time.Second, "shortest --sync-period of the controller started to watch one resync")
+	timeout     = flag.Duration("converge-timeout", 30*time.Minute, "how long the controller may take to converge")
+	outFlag     = flag.String("out", "", "markdown file to write the results into (default docs/benchmarks.md of the repository; - for none)")
+)
+
+// parentRef is the Gateway every route attaches to (--parent-ref); no
+// Gateway controller runs, so Programmed stays Unknown/Pending.
+const parentRef = "gateway-system/gw"
+
+// bench is what every round shares.
+type bench struct {
+	cluster *localcluster.Cluster
+	scheme  *runtime.Scheme
+	admin   client.Client // unlimited, uncounted: creation, edits
+	binary  string
+	dir     string
+	cfg     translate.Config
+}
+
+// sizeResult is what one round measured.
+type sizeResult struct {
+	N, Pools int
+	Setup    time.Duration // creating the models and pools of both namespaces
+
+	Floor         time.Duration
+	FloorRequests counts
+
+	Ready, Converged   time.Duration // since the controller process started
+	Settled            time.Duration // work queue empty, no request for 3 s
+	Create             counts        // requests until settled
+	AfterConvergence   counts        // of those, after convergence
+	ClientMethods      map[string]float64
+	HWMCreate, RSSIdle int64
+	HeapInuse          float64
+	HeapAlloc          float64
+
+	RestartReady, RestartDone time.Duration
+	Restart                   counts
+	RestartReconciles         float64
+	SyncPeriod                time.Duration // of the resync process
+	Resync                    counts
+	ResyncReconciles          float64
+	Edits                     []time.Duration
+	HWMRestart                int64
+	HeapInuseRestart          float64
+	HeapAllocRestart          float64
+}
+
+func TestScale(t *testing.T) {
+	var sizes []int
+	for _, s := range strings.Split(*sizesFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < *perPool {
+			t.Fatalf("-sizes: bad size %q", s)
+		}
+		sizes = append(sizes, n)
+	}
+	ctrl.SetLogger(logr.Discard())
+	started := time.Now()
+	load := startLoadSampler()
+	cpuBefore := readCPU()
+	ctx := context.Background()
+
+	b := &bench{dir: t.TempDir()}
+	b.binary = filepath.Join(b.dir, "modelroute")
+	build := exec.Command("go", "build", "-trimpath", "-o", b.binary, "./cmd/modelroute")
+	build.Dir = localcluster.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building modelroute: %v\n%s", err, out)
+	}
+	var err error
+	if b.scheme, err = controllers.NewScheme(); err != nil {
+		t.Fatal(err)
+	}
+	if b.cluster, err = localcluster.Start(localcluster.Options{}); err != nil {
+		t.Fatalf("starting the local control plane: %v", err)
+	}
+	defer func() {
+		if err := b.cluster.Stop(); err != nil {
+			t.Errorf("stopping the control plane: %v", err)
+		}
+	}()
+	adminConfig := rest.CopyConfig(b.cluster.Config)
+	adminConfig.QPS = -1
+	if b.admin, err = client.New(adminConfig, client.Options{Scheme: b.scheme}); err != nil {
+		t.Fatal(err)
+	}
+	b.cfg = translate.DefaultConfig()
+	ref, err := translate.ParseParentRef(parentRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.cfg.ParentRefs = []gatewayv1.ParentReference{ref}
+	env, err := describeEnvironment(b.cluster.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var results []*sizeResult
+	for _, n := range sizes {
+		r, err := b.round(ctx, t, n)
+		if err != nil {
+			t.Fatalf("%d models: %v", n, err)
+		}
+		t.Logf("%d models: floor %s, converged %s (ratio %.2f), %.2f writes/model, edit p99 %s, RSS %d MiB",
+			n, r.Floor.Round(time.Millisecond), r.Converged.Round(time.Millisecond), r.ratio(),
+			r.objectWrites(), percentile(r.Edits, 99), r.HWMCreate>>20)
+		results = append(results, r)
+	}
+	env.CPU = cpuBefore.until(readCPU())
+	env.Load = load.stop()
+	env.Duration = time.Since(started)
+	report := renderReport(env, results)
+	fmt.Println(report)
+	if path := outPath(); path != "" {
+		if err := writeReport(path, report); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s", path)
+	}
+}
+
+func outPath() string {
+	switch *outFlag {
+	case "-":
+		return ""
+	case "":
+		return filepath.Join(localcluster.RepoRoot(), "docs", "benchmarks.md")
+	}
+	return *outFlag
+}
+
+// round measures n models over n/models-per-pool pools.
+func (b *bench) round(ctx context.Context, t *testing.T, n int) (*sizeResult, error) {
+	r := &sizeResult{N: n, Pools: n / *perPool}
+	nsCtl, nsFloor := fmt.Sprintf("scale-%d", n), fmt.Sprintf("floor-%d", n)
+
+	// The controller's models and the floor's, created before either runs.
+	start := time.Now()
+	pools, _, err := b.populate(ctx, nsCtl, n, r.Pools)
+	if err != nil {
+		return nil, err
+	}
+	floorPools, floorModels, err := b.populate(ctx, nsFloor, n, r.Pools)
+	if err != nil {
+		return nil, err
+	}
+	r.Setup = time.Since(start)
+	t.Logf("%d models: created %d models and %d pools in each of %s and %s in %s",
+		n, n, r.Pools, nsCtl, nsFloor, r.Setup.Round(time.Millisecond))
+
+	if r.Floor, r.FloorRequests, err = b.floor(ctx, floorPools, floorModels); err != nil {
+		return nil, fmt.Errorf("floor: %w", err)
+	}
+	t.Logf("%d models: floor %s", n, r.Floor.Round(time.Millisecond))
+
+	trackCtx, stopTracking := context.WithCancel(ctx)
+	defer stopTracking()
+	tr, err := startTracker(trackCtx, b.cluster.Config, b.scheme, nsCtl, pools, n, b.cfg)
+	if err != nil {
+		return nil, err
+	}
+	proxy, err := startProxy(b.cluster.Config)
+	if err != nil {
+		return nil, err
+	}
+	defer proxy.close()
+	kubeconfig := filepath.Join(b.dir, fmt.Sprintf("kubeconfig-%d", n))
+	if err := writeKubeconfig(kubeconfig, proxy.URL); err != nil {
+		return nil, err
+	}
+	args := []string{
+		"--namespace", nsCtl, "--parent-ref", parentRef, "--concurrency", strconv.Itoa(*concurrency),
+		"--kube-api-qps", strconv.FormatFloat(*qps, 'f', -1, 64), "--kube-api-burst", strconv.Itoa(*burst),
+	}
+
+	// First start: every model is new.
+	proc, err := startController(b.binary, kubeconfig, filepath.Join(b.dir, fmt.Sprintf("controller-%d.log", n)), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer proc.stop()
+	if r.Ready, err = proc.waitReady(ctx); err != nil {
+		return nil, err
+	}
+	select {
+	case <-tr.done:
+	case <-proc.proc.Done():
+		return nil, fmt.Errorf("the controller exited: %v\n%s", proc.proc.Err(), proc.tail())
+	case <-time.After(*timeout):
+		return nil, fmt.Errorf("%d of %d models converged after %s\n%s", tr.convergedCount(), n, *timeout, proc.tail())
+	}
+	r.Converged = tr.doneAt.Sub(proc.started)
+	atConvergence := proxy.snapshot()
+	t.Logf("%d models: ready after %s, converged after %s", n, r.Ready.Round(time.Millisecond), r.Converged.Round(time.Millisecond))
+	if !waitIdle(ctx, proc, proxy, 3*time.Second, 15*time.Minute) {
+		t.Logf("%d models: the controller was still busy 15 minutes after converging", n)
+	}
+	r.Settled = time.Since(proc.started)
+	r.Create = proxy.snapshot()
+	r.AfterConvergence = r.Create.minus(atConvergence)
+	m, err := proc.scrape()
+	if err != nil {
+		return nil, err
+	}
+	r.ClientMethods = map[string]float64{}
+	for _, s := range m {
+		if s.name == "rest_client_requests_total" {
+			r.ClientMethods[s.labels["method"]] += s.value
+		}
+	}
+	if r.HWMCreate, r.RSSIdle, err = proc.memory(); err != nil {
+		return nil, err
+	}
+	r.HeapInuse, r.HeapAlloc = proc.heapPeaks()
+	if err := proc.stop(); err != nil {
+		return nil, err
+	}
+
+	// Restart: a new process over the converged models; then edits.
+	before := proxy.snapshot()
+	proc, err = startController(b.binary, kubeconfig, filepath.Join(b.dir, fmt.Sprintf("controller-%d-restart.log", n)), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer proc.stop()
+	if r.RestartReady, err = proc.waitReady(ctx); err != nil {
+		return nil, err
+	}
+	if err := waitReconciled(ctx, proc, proxy, n); err != nil {
+		return nil, err
+	}
+	r.RestartDone = time.Since(proc.started)
+	r.Restart = proxy.snapshot().minus(before)
+	if _, r.RestartReconciles, err = proc.modelQueue(); err != nil {
+		return nil, err
+	}
+	if r.Edits, err = b.editLatencies(ctx, tr, nsCtl, *edits); err != nil {
+		return nil, err
+	}
+	if r.HWMRestart, _, err = proc.memory(); err != nil {
+		return nil, err
+	}
+	r.HeapInuseRestart, r.HeapAllocRestart = proc.heapPeaks()
+	if err := proc.stop(); err != nil {
+		return nil, err
+	}
+
+	// Resync: one more process, with a sync period long enough for its
+	// start to be over (six times the restart) before every informer
+	// resyncs once, after a jittered 0.9–1.1 × the period, and short of
+	// the second resync (1.8 × at the earliest).
+	r.SyncPeriod = max(*syncPeriod, (6 * r.RestartDone).Round(time.Second))
+	proc, err = startController(b.binary, kubeconfig, filepath.Join(b.dir, fmt.Sprintf("controller-%d-resync.log", n)),
+		append(args, "--sync-period", r.SyncPeriod.String())...)
+	if err != nil {
+		return nil, err
+	}
+	defer proc.stop()
+	if err := waitReconciled(ctx, proc, proxy, n); err != nil {
+		return nil, err
+	}
+	before = proxy.snapshot()
+	_, started, err := proc.modelQueue()
+	if err != nil {
+		return nil, err
+	}
+	resynced := proc.started.Add(r.SyncPeriod*11/10 + 5*time.Second)
+	for deadline := resynced.Add(5 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		_, reconciled, err := proc.modelQueue()
+		if err != nil {
+			return nil, err
+		}
+		if reconciled-started >= float64(n) && time.Now().After(resynced) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("only %.0f of %d models were reconciled by the resync", reconciled-started, n)
+		}
+	}
+	if !waitIdle(ctx, proc, proxy, 3*time.Second, 5*time.Minute) {
+		t.Logf("%d models: the controller was still busy 5 minutes after the resync", n)
+	}
+	_, reconciled, err := proc.modelQueue()
+	if err != nil {
+		return nil, err
+	}
+	r.ResyncReconciles = reconciled - started
+	r.Resync = proxy.snapshot().minus(before)
+	return r, proc.stop()
+}
+
+// populate creates pools and then models in a new namespace ns, with
+// *concurrency workers and no client-side rate limit (creation is not timed).
+func (b *bench) populate(ctx context.Context, ns string, n, poolCount int) ([]v1alpha2.InferencePool, []*v1alpha2.InferenceModel, error) {
+	if err := b.admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		return nil, nil, err
+	}
+	pools := make([]v1alpha2.InferencePool, poolCount)
+	err := parallel(poolCount, *concurrency, func(i int) error {
+		name := fmt.Sprintf("pool-%d", i)
+		pools[i] = v1alpha2.InferencePool{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec: v1alpha2.InferencePoolSpec{
+				Selector:         map[v1alpha2.LabelKey]v1alpha2.LabelValue{"app": v1alpha2.LabelValue(name)},
+				TargetPortNumber: 8000,
+				EndpointPickerConfig: v1alpha2.EndpointPickerConfig{ExtensionRef: &v1alpha2.Extension{
+					ExtensionReference: v1alpha2.ExtensionReference{Name: v1alpha2.ObjectName(name + "-epp")},
+				}},
+			},
+		}
+		return b.admin.Create(ctx, &pools[i])
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	models := make([]*v1alpha2.InferenceModel, n)
+	err = parallel(n, *concurrency, func(i int) error {
+		name := fmt.Sprintf("model-%d", i)
+		m := &v1alpha2.InferenceModel{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec: v1alpha2.InferenceModelSpec{
+				ModelName: name,
+				PoolRef: v1alpha2.PoolObjectReference{
+					Group: translate.GroupInferenceAlpha, Name: v1alpha2.ObjectName(fmt.Sprintf("pool-%d", i%poolCount)),
+				},
+			},
+		}
+		for t := range i%10 + 1 {
+			m.Spec.TargetModels = append(m.Spec.TargetModels,
+				v1alpha2.TargetModel{Name: fmt.Sprintf("%s-lora-%d", name, t), Weight: ptr.To(int32(t + 1))})
+		}
+		models[i] = m
+		return b.admin.Create(ctx, m)
+	})
+	return pools, models, err
+}
+
+// floor makes the writes the controller has to make, with nothing else: for
+// each model, create the route translate gives it and patch its status with
+// translate's conditions (a JSON merge patch with an optimistic lock, as the
+// controller does), through a plain client with the controller's QPS, burst
+// and concurrency.
+func (b *bench) floor(ctx context.Context, pools []v1alpha2.InferencePool, models []*v1alpha2.InferenceModel) (time.Duration, counts, error) {
+	in := translate.Input{AlphaPools: pools}
+	for _, m := range models {
+		in.Models = append(in.Models, *m)
+	}
+	out, err := translate.Translate(in, b.cfg)
+	if err != nil {
+		return 0, nil, err
+	}
+	results := map[string]translate.ModelResult{}
+	for _, res := range out.Models {
+		if res.Route == nil {
+			return 0, nil, fmt.Errorf("translate gives %s no route: %v", res.Name, res.Conditions)
+		}
+		results[res.Name] = res
+	}
+	proxy, err := startProxy(b.cluster.Config)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer proxy.close()
+	c, err := client.New(&rest.Config{Host: proxy.URL, QPS: float32(*qps), Burst: *burst}, client.Options{Scheme: b.scheme})
+	if err != nil {
+		return 0, nil, err
+	}
+	start := time.Now()
+	err = parallel(len(models), *concurrency, func(i int) error {
+		m := models[i]
+		res := results[m.Name]
+		if err := c.Create(ctx, res.Route.DeepCopy(), client.FieldOwner("floor")); err != nil {
+			return err
+		}
+		before := m.DeepCopy()
+		m.Status.Conditions = translate.MergeConditions(m.Status.Conditions, res.Conditions, metav1.Now())
+		return c.Status().Patch(ctx, m, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}),
+			client.FieldOwner("floor"))
+	})
+	return time.Since(start), proxy.snapshot(), err
+}
+
+// editLatencies changes the target weights of model-9 (10 targets) count
+// times, one after another, and measures each time from sending the edit
+// to seeing the route change in the tracker's watch.
+func (b *bench) editLatencies(ctx context.Context, tr *tracker, ns string, count int) ([]time.Duration, error) {
+	m := &v1alpha2.InferenceModel{}
+	if err := b.admin.Get(ctx, types.NamespacedName{Namespace: ns, Name: "model-9"}, m); err != nil {
+		return nil, err
+	}
+	pool := tr.pools[string(m.Spec.PoolRef.Name)]
+	var latencies []time.Duration
+	for k := range count {
+		before := m.DeepCopy()
+		for i := range m.Spec.TargetModels {
+			m.Spec.TargetModels[i].Weight = ptr.To(int32(100*(k+1) + i + 1))
+		}
+		spec := desiredSpec(m, pool, b.cfg)
+		seen := tr.awaitRoute(translate.RouteName(m.Name), spec)
+		sent := time.Now()
+		if err := b.admin.Patch(ctx, m, client.MergeFrom(before)); err != nil {
+			return nil, err
+		}
+		select {
+		case at := <-seen:
+			latencies = append(latencies, at.Sub(sent))
+		case <-time.After(time.Minute):
+			return nil, fmt.Errorf("edit %d: the route did not change within a minute", k+1)
+		}
+		// Each edit meets a controller that has finished the previous one.
+		time.Sleep(250 * time.Millisecond)
+	}
+	return latencies, nil
+}
+
+// waitIdle waits up to limit until the controller has no model queued or
+// in reconcile and the proxy has served no request but watches for quiet.
+func waitIdle(ctx context.Context, proc *controllerProcess, proxy *countingProxy, quiet, limit time.Duration) bool {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		busy, _, err := proc.modelQueue()
+		if err == nil && busy == 0 && proxy.quiet(quiet) {
+			return true
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return false
+}
+
+// waitReconciled waits until a (re)started controller has reconciled every
+// one of n models and is idle.
+func waitReconciled(ctx context.Context, proc *controllerProcess, proxy *countingProxy, n int) error {
+	deadline := time.Now().Add(10 * time.Minute)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		busy, reconciled, err := proc.modelQueue()
+		if err == nil && reconciled >= float64(n) && busy == 0 && proxy.quiet(2*time.Second) {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("the restarted controller did not reconcile %d models within 10 minutes\n%s", n, proc.tail())
+}
+
+// parallel runs do(0..n-1) on workers goroutines and returns the first
+// error; after one, no new item starts.
+func parallel(n, workers int, do func(i int) error) error {
+	var next atomic.Int64
+	var mu sync.Mutex
+	var first error
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				mu.Lock()
+				stop := first != nil
+				mu.Unlock()
+				if i >= n || stop {
+					return
+				}
+				if err := do(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = fmt.Errorf("item %d: %w", i, err)
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+// writeKubeconfig points a kubeconfig at the proxy, without credentials.
+func writeKubeconfig(path, server string) error {
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["bench"] = &clientcmdapi.Cluster{Server: server}
+	cfg.AuthInfos["bench"] = &clientcmdapi.AuthInfo{}
+	cfg.Contexts["bench"] = &clientcmdapi.Context{Cluster: "bench", AuthInfo: "bench"}
+	cfg.CurrentContext = "bench"
+	return clientcmd.WriteToFile(*cfg, path)
+}
+
+// percentile is the nearest-rank p-th percentile of ds.
+func percentile(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	sorted := slices.Sorted(slices.Values(ds))
+	rank := (p*len(sorted) + 99) / 100
+	return sorted[max(rank, 1)-1]
+}
+
+func (r *sizeResult) ratio() float64 { return r.Converged.Seconds() / r.Floor.Seconds() }
+
+// objectWrites is the controller's writes per model on creation, Events
+// aside.
+func (r *sizeResult) objectWrites() float64 {
+	return float64(r.Create.sum(func(q request) bool { return q.write() && q.Resource != "events" })) / float64(r.N)
+}
+
+func (r *sizeResult) eventWrites() float64 {
+	return float64(r.Create.sum(func(q request) bool { return q.write() && q.Resource == "events" })) / float64(r.N)
+}
+
+func writes(c counts) int { return c.sum(request.write) }
