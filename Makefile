@@ -62,7 +62,7 @@ bench-translate: ## Benchmark translate (one 10-target model) and render (10,000
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./translate/ ./cmd/modelroute/render/
 
 .PHONY: bench
-bench: controlplane ## Scale benchmark of the controller (1,000/5,000/10,000 models) on the local control plane; writes docs/benchmarks.md (about 30 min; BENCH_ARGS='-sizes 1000' etc.).
+bench: controlplane ## Scale benchmark of the controller (1,000/5,000/10,000 models) on the local control plane; writes docs/benchmarks.md (about 16 min; BENCH_ARGS='-sizes 1000' etc.).
 	$(GO) test -tags bench -count=1 -timeout 3h -v -run '^TestScale$$' ./controllers/scale/ -args $(BENCH_ARGS)
 
 ##@ Build and run

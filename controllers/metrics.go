@@ -13,14 +13,18 @@ import (
 // reconciler saw for each model.
 type ConditionMetrics struct {
 	mu     sync.Mutex
-	models map[types.NamespacedName][]metav1.Condition
+	models map[types.NamespacedName][]conditionKey
 	desc   *prometheus.Desc
 }
+
+// conditionKey is what the metric counts of a condition; keeping only this
+// (not the message) keeps the collector small with many models.
+type conditionKey struct{ t, s, r string }
 
 // NewConditionMetrics returns an empty collector; register it once.
 func NewConditionMetrics() *ConditionMetrics {
 	return &ConditionMetrics{
-		models: map[types.NamespacedName][]metav1.Condition{},
+		models: map[types.NamespacedName][]conditionKey{},
 		desc: prometheus.NewDesc("modelroute_inference_models",
 			"InferenceModels by condition type, status and reason.",
 			[]string{"type", "status", "reason"}, nil),
@@ -29,9 +33,13 @@ func NewConditionMetrics() *ConditionMetrics {
 
 // Set records a model's current conditions.
 func (m *ConditionMetrics) Set(key types.NamespacedName, conditions []metav1.Condition) {
+	keys := make([]conditionKey, len(conditions))
+	for i, c := range conditions {
+		keys[i] = conditionKey{c.Type, string(c.Status), c.Reason}
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.models[key] = conditions
+	m.models[key] = keys
 }
 
 // Forget drops a deleted model.
@@ -46,12 +54,11 @@ func (m *ConditionMetrics) Describe(ch chan<- *prometheus.Desc) { ch <- m.desc }
 
 // Collect implements prometheus.Collector.
 func (m *ConditionMetrics) Collect(ch chan<- prometheus.Metric) {
-	type key struct{ t, s, r string }
-	counts := map[key]int{}
+	counts := map[conditionKey]int{}
 	m.mu.Lock()
-	for _, conditions := range m.models {
-		for _, c := range conditions {
-			counts[key{c.Type, string(c.Status), c.Reason}]++
+	for _, keys := range m.models {
+		for _, k := range keys {
+			counts[k]++
 		}
 	}
 	m.mu.Unlock()

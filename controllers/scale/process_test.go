@@ -121,28 +121,24 @@ func (c *controllerProcess) waitReady(ctx context.Context) (time.Duration, error
 	}
 }
 
-// memory reads the process's peak and current resident set size, in bytes.
-func (c *controllerProcess) memory() (hwm, rss int64, err error) {
+// peakRSS reads the process's peak resident set size (VmHWM), in bytes.
+func (c *controllerProcess) peakRSS() (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", c.proc.Pid()))
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		fields := strings.Fields(s.Text())
-		if len(fields) != 3 || fields[2] != "kB" {
-			continue
-		}
-		kb, _ := strconv.ParseInt(fields[1], 10, 64)
-		switch fields[0] {
-		case "VmHWM:":
-			hwm = kb << 10
-		case "VmRSS:":
-			rss = kb << 10
+		if fields := strings.Fields(s.Text()); len(fields) == 3 && fields[0] == "VmHWM:" && fields[2] == "kB" {
+			kb, err := strconv.ParseInt(fields[1], 10, 64)
+			return kb << 10, err
 		}
 	}
-	return hwm, rss, s.Err()
+	if err := s.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", c.proc.Pid())
 }
 
 // stop ends the process (SIGTERM, then SIGKILL after 30s).

@@ -319,18 +319,31 @@ func renderReport(env environment, rs []*sizeResult) string {
 			return fmt.Sprintf("%.0f / %.0f MiB", r.HeapAlloc/(1<<20), r.HeapAllocRestart/(1<<20))
 		})
 
-	p("\n**Requests per model on creation**, by verb and resource (total in parentheses), from the start of the " +
-		"controller until it was idle (no model queued, no request for 3 s). `APPLY` is a server-side apply, " +
-		"`→ 404` an answer other than 2xx.\n\n")
-	p("| request |")
-	for _, r := range rs {
-		p(" %s models |", num(r.N))
+	p("\n**Requests per model on creation**, from the start of the controller until it was idle (no model " +
+		"queued, no request for 3 s), by verb and then by verb and resource (total in parentheses). `APPLY` is a " +
+		"server-side apply (an HTTP PATCH), `→ 404` an answer other than 2xx.\n\n")
+	header := func(first string) {
+		p("| %s |", first)
+		for _, r := range rs {
+			p(" %s models |", num(r.N))
+		}
+		p("\n|---|")
+		for range rs {
+			p("---:|")
+		}
+		p("\n")
 	}
-	p("\n|---|")
-	for range rs {
-		p("---:|")
+	header("verb")
+	for _, verb := range []string{"GET", "LIST", "WATCH", "POST", "PUT", "PATCH", "APPLY", "DELETE"} {
+		p("| %s |", verb)
+		for _, r := range rs {
+			n := r.Create.sum(func(q request) bool { return q.Verb == verb })
+			p(" %.4f (%s) |", float64(n)/float64(r.N), num(n))
+		}
+		p("\n")
 	}
 	p("\n")
+	header("request")
 	kinds := map[request]bool{}
 	for _, r := range rs {
 		for k := range r.Create {

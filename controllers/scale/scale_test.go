@@ -69,14 +69,14 @@ type sizeResult struct {
 	Floor         time.Duration
 	FloorRequests counts
 
-	Ready, Converged   time.Duration // since the controller process started
-	Settled            time.Duration // work queue empty, no request for 3 s
-	Create             counts        // requests until settled
-	AfterConvergence   counts        // of those, after convergence
-	ClientMethods      map[string]float64
-	HWMCreate, RSSIdle int64
-	HeapInuse          float64
-	HeapAlloc          float64
+	Ready, Converged time.Duration // since the controller process started
+	Settled          time.Duration // work queue empty, no request for 3 s
+	Create           counts        // requests until settled
+	AfterConvergence counts        // of those, after convergence
+	ClientMethods    map[string]float64
+	HWMCreate        int64
+	HeapInuse        float64
+	HeapAlloc        float64
 
 	RestartReady, RestartDone time.Duration
 	Restart                   counts
@@ -253,7 +253,7 @@ func (b *bench) round(ctx context.Context, t *testing.T, n int) (*sizeResult, er
 			r.ClientMethods[s.labels["method"]] += s.value
 		}
 	}
-	if r.HWMCreate, r.RSSIdle, err = proc.memory(); err != nil {
+	if r.HWMCreate, err = proc.peakRSS(); err != nil {
 		return nil, err
 	}
 	r.HeapInuse, r.HeapAlloc = proc.heapPeaks()
@@ -282,7 +282,7 @@ func (b *bench) round(ctx context.Context, t *testing.T, n int) (*sizeResult, er
 	if r.Edits, err = b.editLatencies(ctx, tr, nsCtl, *edits); err != nil {
 		return nil, err
 	}
-	if r.HWMRestart, _, err = proc.memory(); err != nil {
+	if r.HWMRestart, err = proc.peakRSS(); err != nil {
 		return nil, err
 	}
 	r.HeapInuseRestart, r.HeapAllocRestart = proc.heapPeaks()
