@@ -4,6 +4,8 @@ GO            ?= go
 CONTROLLER_GEN = $(GO) tool controller-gen
 BIN           ?= bin
 FUZZTIME      ?= 60s
+# Manifests `make demo` applies (any directory of InferenceModels and InferencePools).
+SAMPLES       ?= config/samples
 # Minimizing each new interesting input may take this long (go's default is
 # 60s, which would leave a short FUZZTIME no time to fuzz).
 FUZZMINIMIZETIME ?= 5s
@@ -77,7 +79,7 @@ run: build controlplane ## Local control plane + controller + config/samples; pr
 
 .PHONY: demo
 demo: controlplane traefik ## The whole embedded stack (control plane, modelroute, Traefik, echo model servers) with config/samples, and requests through the Gateway.
-	$(GO) run ./cmd/devcluster -demo -samples config/samples $(RUN_FLAGS)
+	$(GO) run ./cmd/devcluster -demo -samples $(SAMPLES) $(RUN_FLAGS) -- $(ARGS)
 
 .PHONY: conformance
 conformance: controlplane traefik ## The conformance suite on the embedded stack; report in bin/conformance-report.yaml.

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwhttp "sigs.k8s.io/gateway-api/conformance/utils/http"
 
@@ -76,6 +77,23 @@ func (s *Suite) WaitForCondition(t *testing.T, ns, model, condType string, statu
 		t.Fatalf("InferenceModel %s/%s: want %s=%s %s, last seen %+v: %v", ns, model, condType, status, reason, last, err)
 	}
 	return *last
+}
+
+// UpdateModel applies change to the live model, again on a conflict with
+// another writer.
+func (s *Suite) UpdateModel(t *testing.T, ns, name string, change func(*v1alpha2.InferenceModel)) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		m := &v1alpha2.InferenceModel{}
+		if err := s.Client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, m); err != nil {
+			return err
+		}
+		change(m)
+		return s.Client.Update(context.Background(), m)
+	})
+	if err != nil {
+		t.Fatalf("updating InferenceModel %s/%s: %v", ns, name, err)
+	}
 }
 
 // WaitForAbsent waits until obj (with namespace and name set) is gone.

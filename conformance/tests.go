@@ -18,6 +18,8 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/gateway-api/pkg/features"
 
+	"k8s.io/utils/ptr"
+
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/translate"
 )
@@ -34,8 +36,9 @@ var (
 
 // Tests is the suite, in the order it runs.
 var Tests = []ConformanceTest{
-	ModelHeaderRouting, WeightedTargetSplit, SingleTargetRewrite, PerTargetRewrite, CriticalityHeader,
-	ModelNameConflict, ProgrammedFollowsGateway, PoolAppears, DriftRepair, ModelDeleted,
+	ModelHeaderRouting, WeightedTargetSplit, ModelIDTargets, WeightEditedUnderTraffic, SingleTargetRewrite,
+	PerTargetRewrite, CriticalityHeader, ModelNameConflict, ProgrammedFollowsGateway, PoolAppears, DriftRepair,
+	ModelDeleted,
 }
 
 // deployPools starts the servers of the standard pools and waits until each
@@ -74,6 +77,48 @@ var WeightedTargetSplit = ConformanceTest{
 		deployPools(t, s, ns, "split")
 		s.ExpectRouted(t, ns, "ws-split", "alpha-pool-", nil)
 		expectSplit(t, s, "ws-split", map[string]float64{"ws-lora-a": 0.7, "ws-lora-b": 0.2, "ws-lora-c": 0.1})
+	},
+}
+
+var ModelIDTargets = ConformanceTest{
+	ShortName: "ModelIDTargets",
+	Description: "Four targets named as vLLM serves models and LoRA adapters (org/model, name:v2), weighted 55/25/12/8: " +
+		"each request carries its target's name unchanged, in its weight's share.",
+	Features:  []features.FeatureName{features.SupportHTTPRouteBackendRequestHeaderModification},
+	Manifests: []string{"pools.yaml", "model-id-targets.yaml"},
+	Test: func(t *testing.T, s *Suite, ns string) {
+		deployPools(t, s, ns, "model-ids")
+		s.ExpectRouted(t, ns, "mi-llama", "alpha-pool-", nil)
+		expectSplit(t, s, "mi-llama", map[string]float64{
+			"meta-llama/Llama-3.1-8B-Instruct": 0.55, "acme/support-lora": 0.25, "support-lora:v2": 0.12, "support-lora:v3-rc.1": 0.08,
+		})
+	},
+}
+
+var WeightEditedUnderTraffic = ConformanceTest{
+	ShortName: "WeightEditedUnderTraffic",
+	Description: "Weights edited from 90/10 to 20/80 while requests flow: once the model is Programmed for the new " +
+		"generation the new split is seen, and no request fails or reaches another target meanwhile.",
+	Features:  []features.FeatureName{features.SupportHTTPRouteBackendRequestHeaderModification},
+	Manifests: []string{"pools.yaml", "weight-edit.yaml"},
+	Test: func(t *testing.T, s *Suite, ns string) {
+		deployPools(t, s, ns, "edited")
+		s.ExpectRouted(t, ns, "we-model", "alpha-pool-", nil)
+		expectSplit(t, s, "we-model", map[string]float64{"we-lora-v1": 0.9, "we-lora-v2": 0.1})
+
+		traffic := startTraffic(s, "we-model", "we-lora-v1", "we-lora-v2")
+		s.UpdateModel(t, ns, "edited", func(m *v1alpha2.InferenceModel) {
+			m.Spec.TargetModels = []v1alpha2.TargetModel{
+				{Name: "we-lora-v1", Weight: ptr.To[int32](20)}, {Name: "we-lora-v2", Weight: ptr.To[int32](80)},
+			}
+		})
+		s.WaitForCondition(t, ns, "edited", translate.ConditionProgrammed, metav1.ConditionTrue, translate.ReasonProgrammed)
+		expectSplitEventually(t, s, "we-model", map[string]float64{"we-lora-v1": 0.2, "we-lora-v2": 0.8})
+		sent, failures := traffic.stop()
+		if len(failures) > 0 {
+			t.Errorf("%d of %d requests sent during the edit failed; the first: %v", len(failures), sent, failures[0])
+		}
+		t.Logf("%d requests sent during the edit, each answered for one of the model's targets", sent)
 	},
 }
 
@@ -213,21 +258,94 @@ func deleteModel(t *testing.T, s *Suite, ns, name string) {
 // 10 points fails.
 func expectSplit(t *testing.T, s *Suite, modelName string, weights map[string]float64) {
 	t.Helper()
-	const n = 1000
+	counts, err := measureSplit(s, modelName)
+	if err == nil {
+		err = splitWithinTolerance(counts, splitRequests, weights)
+	}
+	if err != nil {
+		t.Fatalf("split of %d requests for %s: %v", splitRequests, modelName, err)
+	}
+	t.Logf("split of %d requests for %s: %v matches %v", splitRequests, modelName, counts, weights)
+}
+
+// expectSplitEventually is expectSplit for a route the Gateway has just
+// accepted: its data plane may still be loading it, so batches are measured
+// until one has the split, within MaxTimeToConsistency.
+func expectSplitEventually(t *testing.T, s *Suite, modelName string, weights map[string]float64) {
+	t.Helper()
+	var counts map[string]int
+	err := poll(s.TimeoutConfig.MaxTimeToConsistency, func() (bool, error) {
+		var err error
+		if counts, err = measureSplit(s, modelName); err != nil {
+			return false, err
+		}
+		return splitWithinTolerance(counts, splitRequests, weights) == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("split of %d requests for %s: last %v; want %v: %v", splitRequests, modelName, counts, weights, err)
+	}
+	t.Logf("split of %d requests for %s: %v matches %v", splitRequests, modelName, counts, weights)
+}
+
+// splitRequests is the sample size of a split measurement.
+const splitRequests = 1000
+
+// measureSplit sends splitRequests requests for modelName and counts the
+// targets the backends were told.
+func measureSplit(s *Suite, modelName string) (map[string]int, error) {
 	counts := map[string]int{}
 	client := &http.Client{Timeout: s.TimeoutConfig.RequestTimeout}
-	req := s.modelRequest(modelName)
-	for range n {
-		target, err := sendForTarget(client, s, req.Body, modelName)
+	body := s.modelRequest(modelName).Body
+	for range splitRequests {
+		target, err := sendForTarget(client, s, body, modelName)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		counts[target]++
 	}
-	if err := splitWithinTolerance(counts, n, weights); err != nil {
-		t.Fatalf("split of %d requests for %s: %v", n, modelName, err)
-	}
-	t.Logf("split of %d requests for %s: %v matches %v", n, modelName, counts, weights)
+	return counts, nil
+}
+
+// traffic sends requests for one model name, one after another, until
+// stopped, and keeps those that failed or went to an unexpected target.
+type traffic struct {
+	done     chan struct{}
+	finished chan struct{}
+	sent     int
+	failures []error
+}
+
+func startTraffic(s *Suite, modelName string, targets ...string) *traffic {
+	tr := &traffic{done: make(chan struct{}), finished: make(chan struct{})}
+	client := &http.Client{Timeout: s.TimeoutConfig.RequestTimeout}
+	body := s.modelRequest(modelName).Body
+	go func() {
+		defer close(tr.finished)
+		for {
+			select {
+			case <-tr.done:
+				return
+			default:
+			}
+			target, err := sendForTarget(client, s, body, modelName)
+			if err == nil && !slices.Contains(targets, target) {
+				err = fmt.Errorf("delivered to target %q, not one of %v", target, targets)
+			}
+			tr.sent++
+			if err != nil {
+				tr.failures = append(tr.failures, err)
+			}
+		}
+	}()
+	return tr
+}
+
+// stop ends the traffic and returns how many requests were sent and the
+// failures.
+func (tr *traffic) stop() (int, []error) {
+	close(tr.done)
+	<-tr.finished
+	return tr.sent, tr.failures
 }
 
 // splitWithinTolerance checks counts of n requests against the expected

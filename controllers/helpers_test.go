@@ -304,6 +304,12 @@ func hasTranslatedRoute(t *testing.T, ns, model string, cfg translate.Config) fu
 // for the gateway parent with these conditions.
 func setRouteStatus(t *testing.T, ns, model string, conditions func(generation int64) []metav1.Condition) {
 	t.Helper()
+	setParentStatus(t, ns, model, gatewayRef(), conditions)
+}
+
+// setParentStatus is setRouteStatus for the parent ref.
+func setParentStatus(t *testing.T, ns, model string, ref gatewayv1.ParentReference, conditions func(generation int64) []metav1.Condition) {
+	t.Helper()
 	eventually(t, func() error {
 		r, err := getRoute(ns, model)
 		if err != nil {
@@ -315,7 +321,7 @@ func setRouteStatus(t *testing.T, ns, model string, conditions func(generation i
 			conds[i].LastTransitionTime = now
 		}
 		r.Status.Parents = []gatewayv1.RouteParentStatus{{
-			ParentRef:      gatewayRef(),
+			ParentRef:      ref,
 			ControllerName: gatewayController,
 			Conditions:     conds,
 		}}

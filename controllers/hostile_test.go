@@ -30,7 +30,6 @@ import (
 	"k8s.io/client-go/transport"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/config"
@@ -140,16 +139,12 @@ func startManagerWith(t *testing.T, spec managerSpec) *specManager {
 	restConfig.WrapTransport = transport.Wrappers(restConfig.WrapTransport, writes.wrap, denied.wrap)
 	logs := &logBuffer{}
 	logger := funcr.New(logs.write, funcr.Options{Verbosity: 1})
-	namespaces := map[string]cache.Config{}
-	for _, ns := range spec.namespaces {
-		namespaces[ns] = cache.Config{}
-	}
 	opts := ctrl.Options{
 		Scheme:                  scheme,
 		Logger:                  logger,
 		Metrics:                 metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress:  "0",
-		Cache:                   cache.Options{DefaultNamespaces: namespaces},
+		Cache:                   controllers.CacheOptions(spec.namespaces...),
 		Controller:              config.Controller{SkipNameValidation: ptr.To(true)},
 		GracefulShutdownTimeout: ptr.To(20 * time.Second),
 	}

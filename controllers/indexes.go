@@ -27,6 +27,11 @@ const (
 	IndexModelRoute = "modelroute.routeName"
 	// IndexController finds the objects controlled by an owner UID.
 	IndexController = "metadata.controllerUID"
+	// IndexRouteGateway finds the HTTPRoutes attached to a Gateway:
+	// "namespace/name".
+	IndexRouteGateway = "spec.parentRefs.gateway"
+	// IndexGatewayClass finds the Gateways of a GatewayClass.
+	IndexGatewayClass = "spec.gatewayClassName"
 )
 
 // PoolIndexKey is the IndexModelPool value of a pool.
@@ -56,6 +61,18 @@ func RegisterIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 		}},
 		{&gatewayv1.HTTPRoute{}, IndexController, controllerUID},
 		{&corev1.Service{}, IndexController, controllerUID},
+		{&gatewayv1.HTTPRoute{}, IndexRouteGateway, func(o client.Object) []string {
+			var keys []string
+			for _, ref := range o.(*gatewayv1.HTTPRoute).Spec.ParentRefs {
+				if ns, name, ok := translate.GatewayOf(o.GetNamespace(), ref); ok {
+					keys = append(keys, ns+"/"+name)
+				}
+			}
+			return keys
+		}},
+		{&gatewayv1.Gateway{}, IndexGatewayClass, func(o client.Object) []string {
+			return []string{string(o.(*gatewayv1.Gateway).Spec.GatewayClassName)}
+		}},
 	}
 	for _, ix := range indexes {
 		if err := indexer.IndexField(ctx, ix.obj, ix.field, ix.fn); err != nil {

@@ -30,6 +30,7 @@ import (
 // +kubebuilder:rbac:groups=inference.networking.x-k8s.io,resources=inferencepools,verbs=get;list;watch
 // +kubebuilder:rbac:groups=inference.networking.k8s.io,resources=inferencepools,verbs=get;list;watch
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways;gatewayclasses,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 var routeKind = childKind{
@@ -128,15 +129,50 @@ func (r *ModelReconciler) syncRoute(ctx context.Context, model *v1alpha2.Inferen
 			fmt.Sprintf("HTTPRoute %q already exists and is not controlled by this InferenceModel; modelroute leaves it untouched: delete or rename it", name.Name))), nil
 	case translated == nil || translated.Status != metav1.ConditionUnknown:
 		return nil, nil // NoParentRefs: translate has the last word
-	case outcome == childWritten:
-		return nil, nil // just written: no Gateway has seen this generation
 	}
-	route := &gatewayv1.HTTPRoute{}
-	if err := r.client.Get(ctx, name, route); err != nil {
-		return nil, client.IgnoreNotFound(err)
+	gateways, err := r.parentGateways(ctx, res.Route)
+	if err != nil {
+		return nil, err
 	}
-	status, reason, message := routeProgrammed(route)
-	return ptrTo(condition(model, status, reason, message)), nil
+	route := res.Route // just written: no Gateway has seen this generation
+	if outcome != childWritten {
+		route = &gatewayv1.HTTPRoute{}
+		if err := r.client.Get(ctx, name, route); err != nil {
+			return nil, client.IgnoreNotFound(err)
+		}
+	}
+	return ptrTo(translate.RouteProgrammed(model, route, gateways)), nil
+}
+
+// parentGateways reads from the cache the Gateways route attaches to and
+// their GatewayClasses. A Gateway or class that does not exist (yet) is left
+// out: its verdict on the route decides.
+func (r *ModelReconciler) parentGateways(ctx context.Context, route *gatewayv1.HTTPRoute) ([]translate.ParentGateway, error) {
+	var out []translate.ParentGateway
+	for _, ref := range route.Spec.ParentRefs {
+		ns, name, ok := translate.GatewayOf(route.Namespace, ref)
+		if !ok {
+			continue
+		}
+		gateway := &gatewayv1.Gateway{}
+		if err := r.client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, gateway); err != nil {
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			return nil, err
+		}
+		class := &gatewayv1.GatewayClass{}
+		if err := r.client.Get(ctx, types.NamespacedName{Name: string(gateway.Spec.GatewayClassName)}, class); err != nil {
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, translate.ParentGateway{
+			Namespace: ns, Name: name, Class: class.Name, SupportedFeatures: class.Status.SupportedFeatures,
+		})
+	}
+	return out, nil
 }
 
 // updateStatus writes the conditions when they differ from the live ones,

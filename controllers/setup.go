@@ -5,15 +5,20 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -84,7 +89,17 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			return client.MatchingFields{IndexModelName: o.(*v1alpha2.InferenceModel).Spec.ModelName}
 		}))).
 		// Routes with a generated name, ours or not, and their status.
-		Watches(&gatewayv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(mapRoute(c)))
+		Watches(&gatewayv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(mapRoute(c))).
+		// A parent Gateway's class, and the features that class supports,
+		// decide whether the Gateway can deliver a route.
+		Watches(&gatewayv1.Gateway{}, handler.EnqueueRequestsFromMapFunc(mapGateway(c)),
+			builder.WithPredicates(updatedWhen(func(old, new *gatewayv1.Gateway) bool {
+				return old.Spec.GatewayClassName != new.Spec.GatewayClassName
+			}))).
+		Watches(&gatewayv1.GatewayClass{}, handler.EnqueueRequestsFromMapFunc(mapGatewayClass(c)),
+			builder.WithPredicates(updatedWhen(func(old, new *gatewayv1.GatewayClass) bool {
+				return !equality.Semantic.DeepEqual(old.Status.SupportedFeatures, new.Status.SupportedFeatures)
+			})))
 	poolWatches := map[string]client.Object{
 		translate.GroupInferenceAlpha: &v1alpha2.InferencePool{},
 		translate.GroupInferenceV1:    &inferencev1.InferencePool{},
@@ -126,6 +141,27 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	return nil
 }
 
+// CacheOptions is the cache a manager running the reconcilers needs: every
+// namespace, or only namespaces for the objects modelroute reads and
+// writes; Gateways are cached in every namespace all the same, since routes
+// attach to Gateways in other namespaces. managedFields are not cached:
+// nothing reads them (writes are server-side applies and merge patches),
+// and leaving them out takes a sixth off the peak memory at 10,000 models
+// (docs/benchmarks.md).
+func CacheOptions(namespaces ...string) cache.Options {
+	opts := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
+	if len(namespaces) > 0 {
+		opts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range namespaces {
+			opts.DefaultNamespaces[ns] = cache.Config{}
+		}
+		opts.ByObject = map[client.Object]cache.ByObject{
+			&gatewayv1.Gateway{}: {Namespaces: map[string]cache.Config{cache.AllNamespaces: {}}},
+		}
+	}
+	return opts
+}
+
 // mapModels enqueues the models a list option selects.
 func mapModels(c client.Client, selector func(client.Object) client.ListOption) handler.MapFunc {
 	return func(ctx context.Context, o client.Object) []reconcile.Request {
@@ -164,6 +200,57 @@ func mapRoute(c client.Client) handler.MapFunc {
 		}
 		return reqs
 	}
+}
+
+// mapGateway enqueues the models whose routes attach to a Gateway.
+func mapGateway(c client.Client) handler.MapFunc {
+	return func(ctx context.Context, o client.Object) []reconcile.Request {
+		return routeModels(ctx, c, o.GetNamespace()+"/"+o.GetName())
+	}
+}
+
+// mapGatewayClass enqueues the models whose routes attach to a Gateway of
+// a GatewayClass.
+func mapGatewayClass(c client.Client) handler.MapFunc {
+	return func(ctx context.Context, o client.Object) []reconcile.Request {
+		var gateways gatewayv1.GatewayList
+		if err := c.List(ctx, &gateways, client.MatchingFields{IndexGatewayClass: o.GetName()}, client.UnsafeDisableDeepCopy); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "listing Gateways to enqueue their models")
+			return nil
+		}
+		var reqs []reconcile.Request
+		for _, gw := range gateways.Items {
+			reqs = append(reqs, routeModels(ctx, c, gw.Namespace+"/"+gw.Name)...)
+		}
+		return reqs
+	}
+}
+
+// routeModels returns the models controlling the routes attached to the
+// Gateway "namespace/name".
+func routeModels(ctx context.Context, c client.Client, gateway string) []reconcile.Request {
+	var routes gatewayv1.HTTPRouteList
+	if err := c.List(ctx, &routes, client.MatchingFields{IndexRouteGateway: gateway}, client.UnsafeDisableDeepCopy); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing HTTPRoutes to enqueue their models", "gateway", gateway)
+		return nil
+	}
+	var reqs []reconcile.Request
+	for i := range routes.Items {
+		if ref := metav1.GetControllerOf(&routes.Items[i]); ref != nil && ref.Kind == "InferenceModel" {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: routes.Items[i].Namespace, Name: ref.Name}})
+		}
+	}
+	return reqs
+}
+
+// updatedWhen passes every create and delete, and the updates for which
+// changed says that what the reconciler reads has changed.
+func updatedWhen[T client.Object](changed func(old, new T) bool) predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		old, okOld := e.ObjectOld.(T)
+		new, okNew := e.ObjectNew.(T)
+		return !okOld || !okNew || changed(old, new)
+	}}
 }
 
 // modelPool enqueues the pool of group a model references.

@@ -39,9 +39,11 @@ const (
 	ReasonInvalidPool = "InvalidPool"
 )
 
-// Reasons of the Programmed condition. translate decides NoParentRefs,
-// RouteShadowed and Pending; the controller replaces Pending with the
-// Gateway's verdict (Programmed, RouteNotAccepted) or RouteConflict.
+// Reasons of the Programmed condition. Translate decides NoParentRefs,
+// RouteShadowed and Pending from the models; RouteProgrammed decides
+// Programmed, RouteNotAccepted and UnsupportedFeature from what the cluster
+// says of the route; the controller adds RouteConflict for a route name
+// held by an object it does not control.
 const (
 	ReasonProgrammed       = "Programmed"
 	ReasonPending          = "Pending"
@@ -49,6 +51,9 @@ const (
 	ReasonRouteShadowed    = "RouteShadowed"
 	ReasonRouteNotAccepted = "RouteNotAccepted"
 	ReasonRouteConflict    = "RouteConflict"
+	// ReasonUnsupportedFeature: a parent Gateway's class publishes its
+	// supported features, and the route needs one it lacks.
+	ReasonUnsupportedFeature = "UnsupportedFeature"
 )
 
 // OwnedConditionTypes are the condition types modelroute writes; a type in

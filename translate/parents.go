@@ -16,6 +16,14 @@ func deref[T any](p *T) T {
 	return *p
 }
 
+// valueOr is *p, or def when p is nil (an API default).
+func valueOr[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
 func compareParentRefs(a, b gatewayv1.ParentReference) int {
 	return cmp.Or(
 		cmp.Compare(deref(a.Namespace), deref(b.Namespace)),

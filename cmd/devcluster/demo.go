@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	inferencev1 "github.com/modelroute/modelroute/api/v1"
 	"github.com/modelroute/modelroute/api/v1alpha2"
@@ -101,35 +103,92 @@ func waitProgrammed(ctx context.Context, c client.Client) error {
 	}
 }
 
-// sendBurst sends requests for every model name through the Gateway, as an
-// OpenAI client would (Body-Based Routing's header set by the client), and
-// tabulates which server answered and which target it was told to serve.
-func sendBurst(ctx context.Context, c client.Client, s *conformance.Suite, n int, w io.Writer) error {
+// request is one row of the demo's table: a model name and the Host its
+// requests carry ("" for none).
+type request struct{ modelName, host string }
+
+// requests lists what the demo sends: each model name once per hostname its
+// routes have (the first of each route; none for a route without
+// hostnames or a model without a route), and a name no model has. served
+// are the rows of Programmed models: the Gateway must answer them.
+func requests(ctx context.Context, c client.Client) (rows, served []request, err error) {
 	var models v1alpha2.InferenceModelList
 	if err := c.List(ctx, &models, client.InNamespace(namespace)); err != nil {
-		return err
+		return nil, nil, err
 	}
-	names := map[string]bool{"no-such-model": true}
+	var routes gatewayv1.HTTPRouteList
+	if err := c.List(ctx, &routes, client.InNamespace(namespace)); err != nil {
+		return nil, nil, err
+	}
+	hostOf := map[string]string{} // route name -> Host of its requests
+	for _, r := range routes.Items {
+		hostOf[r.Name] = ""
+		if len(r.Spec.Hostnames) > 0 {
+			hostOf[r.Name] = concreteHost(string(r.Spec.Hostnames[0]))
+		}
+	}
+	set := map[request]bool{{modelName: "no-such-model"}: true}
+	routed := map[string]bool{}
 	for _, m := range models.Items {
-		names[m.Spec.ModelName] = true
+		host, ok := hostOf[translate.RouteName(m.Name)]
+		if !ok {
+			continue
+		}
+		row := request{m.Spec.ModelName, host}
+		set[row], routed[m.Spec.ModelName] = true, true
+		if meta.IsStatusConditionTrue(m.Status.Conditions, translate.ConditionProgrammed) {
+			served = append(served, row)
+		}
+	}
+	for _, m := range models.Items {
+		if !routed[m.Spec.ModelName] {
+			set[request{modelName: m.Spec.ModelName}] = true
+		}
+	}
+	rows = slices.Collect(maps.Keys(set))
+	slices.SortFunc(rows, func(a, b request) int {
+		return cmp.Or(strings.Compare(a.modelName, b.modelName), strings.Compare(a.host, b.host))
+	})
+	return rows, served, nil
+}
+
+// concreteHost is a name a route hostname matches: a wildcard's "*" becomes
+// "demo".
+func concreteHost(hostname string) string {
+	if rest, ok := strings.CutPrefix(hostname, "*"); ok {
+		return "demo" + rest
+	}
+	return hostname
+}
+
+// sendBurst sends n requests for every model name through the Gateway, as
+// an OpenAI client would (Body-Based Routing's header set by the client),
+// with the Host of its route, and tabulates which server answered and which
+// target it was told to serve.
+func sendBurst(ctx context.Context, c client.Client, s *conformance.Suite, n int, w io.Writer) error {
+	rows, served, err := requests(ctx, c)
+	if err != nil {
+		return err
 	}
 	httpClient := &http.Client{Timeout: 5 * time.Second}
 	// The Gateway accepts a route before its data plane has loaded it.
-	for _, m := range models.Items {
-		if c := meta.FindStatusCondition(m.Status.Conditions, translate.ConditionProgrammed); c == nil || c.Status != metav1.ConditionTrue {
-			continue
-		}
-		if err := waitServed(ctx, httpClient, s, m.Spec.ModelName); err != nil {
+	for _, row := range served {
+		if err := waitServed(ctx, httpClient, s, row); err != nil {
 			return err
 		}
 	}
+	withHosts := slices.ContainsFunc(rows, func(r request) bool { return r.host != "" })
 	fmt.Fprintf(w, "\n# %d requests per model name through Traefik at %s\n", n, s.GatewayAddress)
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "MODEL NAME\tSTATUS\tANSWERED BY\tTARGET SEEN BY THE SERVER ("+s.RewriteHeader+")")
-	for _, name := range slices.Sorted(maps.Keys(names)) {
+	header := "MODEL NAME\tSTATUS\tANSWERED BY\tTARGET SEEN BY THE SERVER (" + s.RewriteHeader + ")"
+	if withHosts {
+		header = "MODEL NAME\tHOST\tSTATUS\tANSWERED BY\tTARGET SEEN BY THE SERVER (" + s.RewriteHeader + ")"
+	}
+	fmt.Fprintln(tw, header)
+	for _, row := range rows {
 		statuses, pods, targets := map[string]int{}, map[string]int{}, map[string]int{}
 		for range n {
-			status, reply, err := send(ctx, httpClient, s, name)
+			status, reply, err := send(ctx, httpClient, s, row)
 			if err != nil {
 				return err
 			}
@@ -143,38 +202,41 @@ func sendBurst(ctx context.Context, c client.Client, s *conformance.Suite, n int
 				targets[target]++
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, tally(statuses), tally(pods), tally(targets))
+		cells := []string{row.modelName}
+		if withHosts {
+			cells = append(cells, cmp.Or(row.host, "-"))
+		}
+		cells = append(cells, tally(statuses), tally(pods), tally(targets))
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\nTraefik does not implement backendRef-level header filters (HTTPRouteBackendRequestHeaderModification),\n"+
-		"so for a model split over several targets it forwards with the weights but the server is not told the target.\n")
-	return nil
+	return tw.Flush()
 }
 
-// waitServed waits until a request for model gets an answer from a server.
-func waitServed(ctx context.Context, c *http.Client, s *conformance.Suite, model string) error {
+// waitServed waits until a request gets an answer from a server.
+func waitServed(ctx context.Context, c *http.Client, s *conformance.Suite, r request) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		status, reply, err := send(ctx, c, s, model)
+		status, reply, err := send(ctx, c, s, r)
 		if err != nil || reply != nil {
 			return err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("requests for %q still get %s from the Gateway", model, status)
+			return fmt.Errorf("requests for %q (Host %q) still get %s from the Gateway", r.modelName, r.host, status)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 }
 
-func send(ctx context.Context, c *http.Client, s *conformance.Suite, model string) (string, *conformance.EchoReply, error) {
-	body := fmt.Sprintf(`{"model": %q, "messages": [{"role": "user", "content": "hello"}]}`, model)
+func send(ctx context.Context, c *http.Client, s *conformance.Suite, r request) (string, *conformance.EchoReply, error) {
+	body := fmt.Sprintf(`{"model": %q, "messages": [{"role": "user", "content": "hello"}]}`, r.modelName)
 	req, err := http.NewRequestWithContext(ctx, "POST", "http://"+s.GatewayAddress+"/v1/chat/completions", strings.NewReader(body))
 	if err != nil {
 		return "", nil, err
 	}
-	req.Header.Set(s.ModelHeader, model)
+	if r.host != "" {
+		req.Host = r.host
+	}
+	req.Header.Set(s.ModelHeader, r.modelName)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {

@@ -10,7 +10,7 @@
 // -once is given, and stops every process it started either way.
 //
 //	go run ./cmd/devcluster -modelroute bin/modelroute [-once] [-- controller flags...]
-//	go run ./cmd/devcluster -demo [-once]
+//	go run ./cmd/devcluster -demo [-once] [-- translation flags...]
 package main
 
 import (
@@ -45,6 +45,7 @@ import (
 	"github.com/modelroute/modelroute/conformance/embedded"
 	"github.com/modelroute/modelroute/controllers"
 	"github.com/modelroute/modelroute/controllers/localcluster"
+	"github.com/modelroute/modelroute/internal/translateflags"
 	"github.com/modelroute/modelroute/translate"
 )
 
@@ -61,7 +62,10 @@ func main() {
 	defer stop()
 	var err error
 	if *demo {
-		err = runDemo(ctx, *samples, *once, *requests)
+		var cfg translate.Config
+		if cfg, err = demoConfig(flag.Args()); err == nil {
+			err = runDemo(ctx, os.Stdout, demoOptions{samples: *samples, once: *once, requests: *requests, config: cfg})
+		}
 	} else {
 		err = run(ctx, *binary, *samples, *once, flag.Args())
 	}
@@ -130,17 +134,48 @@ func run(ctx context.Context, binary, samples string, once bool, controllerArgs 
 	return wait(ctx, once, kubeconfig, "controller log: "+logFile)
 }
 
+// demoOptions configure runDemo.
+type demoOptions struct {
+	samples  string
+	once     bool
+	requests int
+	config   translate.Config
+}
+
+// demoConfig parses the translation flags given to the demo. Its defaults
+// are the embedded stack's (service mode, criticality header) with routes
+// attached to the embedded Gateway, so that samples without a parent-refs
+// annotation are routed too.
+func demoConfig(args []string) (translate.Config, error) {
+	defaults := embedded.DefaultConfig()
+	ref, err := translate.ParseParentRef(embedded.GatewayNamespace + "/" + embedded.GatewayName)
+	if err != nil {
+		return defaults, err
+	}
+	defaults.ParentRefs = []gatewayv1.ParentReference{ref}
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	tf := translateflags.BindWithDefaults(fs, defaults)
+	if err := fs.Parse(args); err != nil {
+		return defaults, err
+	}
+	if fs.NArg() > 0 {
+		return defaults, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return tf.Config()
+}
+
 // runDemo starts the embedded stack of the conformance suite: the control
-// plane, modelroute in-process (service mode) and Traefik as the Gateway
-// gateway-system/inference-gateway, which the samples' pools name.
-func runDemo(ctx context.Context, samples string, once bool, requests int) error {
+// plane, modelroute in-process and Traefik as the Gateway
+// gateway-system/inference-gateway; applies the samples, starts echo model
+// servers for their pools and sends requests through Traefik.
+func runDemo(ctx context.Context, w io.Writer, opts demoOptions) error {
 	say("starting the control plane, modelroute and Traefik (the first run builds them)")
 	logFile, err := os.CreateTemp("", "modelroute-demo-*.log")
 	if err != nil {
 		return err
 	}
 	defer logFile.Close()
-	env, err := embedded.Start(ctx, embedded.Options{Log: logFile})
+	env, err := embedded.Start(ctx, embedded.Options{Log: logFile, Config: opts.config})
 	if err != nil {
 		return fmt.Errorf("%w (log: %s)", err, logFile.Name())
 	}
@@ -152,7 +187,7 @@ func runDemo(ctx context.Context, samples string, once bool, requests int) error
 	defer scope.run()
 	c := env.Client
 	say("Traefik serves the Gateway %s on %s", env.Suite.Gateway, env.Suite.GatewayAddress)
-	if err := applySamples(ctx, c, samples); err != nil {
+	if err := applySamples(ctx, c, opts.samples); err != nil {
 		return err
 	}
 	if err := deployPools(ctx, env.Suite, scope); err != nil {
@@ -162,16 +197,16 @@ func runDemo(ctx context.Context, samples string, once bool, requests int) error
 	if err := waitProgrammed(ctx, c); err != nil {
 		return err
 	}
-	if err := printRoutes(ctx, c, os.Stdout); err != nil {
+	if err := printRoutes(ctx, c, w); err != nil {
 		return err
 	}
-	if err := printConditions(ctx, c, os.Stdout); err != nil {
+	if err := printConditions(ctx, c, w); err != nil {
 		return err
 	}
-	if err := sendBurst(ctx, c, env.Suite, requests, os.Stdout); err != nil {
+	if err := sendBurst(ctx, c, env.Suite, opts.requests, w); err != nil {
 		return err
 	}
-	return wait(ctx, once, env.Kubeconfig, "log: "+logFile.Name())
+	return wait(ctx, opts.once, env.Kubeconfig, "log: "+logFile.Name())
 }
 
 // applySamples applies the samples into the demo namespace and waits until
@@ -342,11 +377,12 @@ func printConditions(ctx context.Context, c client.Client, w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "\n# Why, for the conditions that are not True")
+	header := "\n# Why, for the conditions that are not True\n"
 	for _, m := range models.Items {
 		for _, t := range translate.OwnedConditionTypes {
 			if cond := meta.FindStatusCondition(m.Status.Conditions, t); cond != nil && cond.Status != metav1.ConditionTrue {
-				fmt.Fprintf(w, "%s: %s=%s %s: %s\n", m.Name, cond.Type, cond.Status, cond.Reason, cond.Message)
+				fmt.Fprintf(w, "%s%s: %s=%s %s: %s\n", header, m.Name, cond.Type, cond.Status, cond.Reason, cond.Message)
+				header = ""
 			}
 		}
 	}

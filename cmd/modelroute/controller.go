@@ -12,13 +12,13 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/modelroute/modelroute/controllers"
+	"github.com/modelroute/modelroute/internal/translateflags"
 )
 
 // controllerFlags are the controller's own settings; translation settings
@@ -62,7 +62,7 @@ func runController(args []string, stderr io.Writer) int {
 	fs.IntVar(&f.burst, "kube-api-burst", 100, "burst of queries to the API server")
 	fs.DurationVar(&f.gracefulShutdown, "graceful-shutdown-timeout", 30*time.Second, "how long to wait for reconciles to finish on shutdown")
 	fs.DurationVar(&f.syncPeriod, "sync-period", 10*time.Hour, "how often every cached object is handed to the reconcilers again (a resync from the cache, no API requests)")
-	tf := bindTranslateFlags(fs)
+	tf := translateflags.Bind(fs)
 	f.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -70,7 +70,7 @@ func runController(args []string, stderr io.Writer) int {
 		}
 		return 2
 	}
-	cfg, err := tf.config()
+	cfg, err := tf.Config()
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 2
@@ -101,17 +101,9 @@ func runController(args []string, stderr io.Writer) int {
 		RenewDeadline:                 &f.renewDeadline,
 		RetryPeriod:                   &f.retryPeriod,
 		GracefulShutdownTimeout:       &f.gracefulShutdown,
-		Cache: cache.Options{
-			SyncPeriod: &f.syncPeriod,
-			// Nothing reads managedFields (writes are server-side applies
-			// and merge patches): not caching them takes a sixth off the
-			// peak memory at 10,000 models (docs/benchmarks.md).
-			DefaultTransform: cache.TransformStripManagedFields(),
-		},
+		Cache:                         controllers.CacheOptions(namespaces(f.namespace)...),
 	}
-	if f.namespace != "" {
-		mgrOpts.Cache.DefaultNamespaces = map[string]cache.Config{f.namespace: {}}
-	}
+	mgrOpts.Cache.SyncPeriod = &f.syncPeriod
 	mgr, err := ctrl.NewManager(restConfig, mgrOpts)
 	if err != nil {
 		log.Error(err, "creating manager")
@@ -148,6 +140,14 @@ func runController(args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// namespaces is the --namespace flag as a list: none for all namespaces.
+func namespaces(flag string) []string {
+	if flag == "" {
+		return nil
+	}
+	return []string{flag}
 }
 
 func loadRESTConfig(kubeconfig string) (*rest.Config, error) {

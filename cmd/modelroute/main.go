@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 
 	"github.com/modelroute/modelroute/cmd/modelroute/render"
+	"github.com/modelroute/modelroute/internal/translateflags"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -55,11 +56,11 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("render", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var opts render.Options
-	var paths stringList
+	var paths translateflags.StringList
 	fs.Var(&paths, "f", "file, directory (recursive *.yaml, *.yml, *.json) or - for stdin; repeatable")
 	fs.StringVar(&opts.DefaultNamespace, "namespace", "default", "namespace of input objects that name none")
 	fs.BoolVar(&opts.Status, "status", false, "print each InferenceModel with the status.conditions it would get, instead of the generated objects")
-	tf := bindTranslateFlags(fs)
+	tf := translateflags.Bind(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: modelroute render -f PATH [-f PATH...] [flags]\n\nExit codes: 0 all models Accepted with resolved refs; 1 some are not (one line each on stderr); 2 bad input or flags.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -78,7 +79,7 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "error: at least one -f PATH is required")
 		return render.ExitBadInput
 	}
-	cfg, err := tf.config()
+	cfg, err := tf.Config()
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return render.ExitBadInput

@@ -286,6 +286,7 @@ func startController(ctx context.Context, cluster *localcluster.Cluster, scheme 
 		Logger:                 logger,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+		Cache:                  controllers.CacheOptions(),
 		// An embedded stack may be started more than once in a process.
 		Controller:              config.Controller{SkipNameValidation: ptr.To(true)},
 		GracefulShutdownTimeout: ptr.To(20 * time.Second),

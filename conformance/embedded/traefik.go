@@ -68,9 +68,10 @@ func TraefikVersion(binary string) (string, error) {
 }
 
 // setupTraefikAccess creates the Gateway's namespace, Traefik's
-// ServiceAccount with the least privilege its Gateway API provider needs
-// (it never syncs without every one of these list/watch rights), and
-// returns a token for it.
+// ServiceAccount with the least privilege its Gateway API provider needs,
+// and returns a token for it. Traefik watches every standard-channel route
+// kind (TLSRoutes included, since v3.7) and never syncs, so never accepts
+// its GatewayClass, without every one of these list/watch rights.
 func setupTraefikAccess(ctx context.Context, c client.Client, cs kubernetes.Interface) (string, error) {
 	list := []string{"list", "watch"}
 	name := "modelroute-embedded-traefik"
@@ -83,10 +84,11 @@ func setupTraefikAccess(ctx context.Context, c client.Client, cs kubernetes.Inte
 				{APIGroups: []string{""}, Resources: []string{"namespaces", "services", "secrets", "configmaps"}, Verbs: list},
 				{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: list},
 				{APIGroups: []string{gatewayv1.GroupName}, Resources: []string{
-					"gatewayclasses", "gateways", "httproutes", "grpcroutes", "referencegrants", "backendtlspolicies",
+					"gatewayclasses", "gateways", "httproutes", "grpcroutes", "tlsroutes", "referencegrants", "backendtlspolicies",
 				}, Verbs: list},
 				{APIGroups: []string{gatewayv1.GroupName}, Resources: []string{
-					"gatewayclasses/status", "gateways/status", "httproutes/status", "grpcroutes/status", "backendtlspolicies/status",
+					"gatewayclasses/status", "gateways/status", "httproutes/status", "grpcroutes/status", "tlsroutes/status",
+					"backendtlspolicies/status",
 				}, Verbs: []string{"update"}},
 			},
 		},

@@ -62,8 +62,9 @@ func Run(opts Options, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // report writes one line per model that is not Accepted or whose refs do
-// not resolve (the first failing check), and warnings for models that get
-// no traffic for other reasons.
+// not resolve (the first failing check), warnings for models that get no
+// traffic for other reasons, and a note for each Extended Gateway API
+// feature a route needs.
 func report(out translate.Output, stderr io.Writer) int {
 	code := ExitOK
 	for _, m := range out.Models {
@@ -76,6 +77,13 @@ func report(out translate.Output, stderr io.Writer) int {
 		}
 		if c := m.Condition(translate.ConditionProgrammed); c != nil && c.Status == metav1.ConditionFalse {
 			fmt.Fprintf(stderr, "warning: %s/%s: %s\n", m.Namespace, m.Name, conditionLine(c))
+		}
+		// Offline there is no Gateway to ask whether it can deliver them.
+		if m.Route != nil {
+			for _, f := range translate.RequiredFeatures(m.Route) {
+				fmt.Fprintf(stderr, "note: %s/%s: HTTPRoute %q needs the Extended Gateway API feature %s (%s); its Gateway's class must list it in status.supportedFeatures\n",
+					m.Namespace, m.Name, m.Route.Name, f.Name, f.Purpose)
+			}
 		}
 	}
 	return code
