@@ -57,15 +57,15 @@ chaos: controlplane ## Only the fault-injection tests of controllers/ (also part
 .PHONY: fuzz
 fuzz: ## Fuzz translate and render's input decoding, each for FUZZTIME (default 60s); a crasher lands in testdata/fuzz.
 	$(GO) test -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./translate/
-	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./cmd/modelroute/render/
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./internal/render/
 
 .PHONY: bench-translate
 bench-translate: ## Benchmark translate (one 10-target model) and render (10,000 models).
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./translate/ ./cmd/modelroute/render/
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./translate/ ./internal/render/
 
 .PHONY: bench
 bench: controlplane ## Scale benchmark of the controller (1,000/5,000/10,000 models) on the local control plane; writes docs/benchmarks.md (about 16 min; BENCH_ARGS='-sizes 1000' etc.).
-	$(GO) test -tags bench -count=1 -timeout 3h -v -run '^TestScale$$' ./controllers/scale/ -args $(BENCH_ARGS)
+	$(GO) test -tags bench -count=1 -timeout 3h -v -run '^TestScale$$' ./test/scale/ -args $(BENCH_ARGS)
 
 ##@ Build and run
 

@@ -20,7 +20,7 @@ import (
 	"github.com/modelroute/modelroute/conformance"
 	"github.com/modelroute/modelroute/conformance/embedded"
 	"github.com/modelroute/modelroute/controllers"
-	"github.com/modelroute/modelroute/controllers/localcluster"
+	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
 

@@ -36,7 +36,7 @@ import (
 
 	inferencev1 "github.com/modelroute/modelroute/api/v1"
 	"github.com/modelroute/modelroute/api/v1alpha2"
-	"github.com/modelroute/modelroute/controllers/localcluster"
+	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
 

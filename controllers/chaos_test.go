@@ -34,7 +34,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
-	"github.com/modelroute/modelroute/controllers/localcluster"
+	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
 

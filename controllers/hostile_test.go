@@ -37,9 +37,9 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
-	"github.com/modelroute/modelroute/cmd/modelroute/render"
 	"github.com/modelroute/modelroute/controllers"
-	"github.com/modelroute/modelroute/controllers/localcluster"
+	"github.com/modelroute/modelroute/internal/render"
+	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
 

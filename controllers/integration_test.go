@@ -25,7 +25,7 @@ import (
 
 	inferencev1 "github.com/modelroute/modelroute/api/v1"
 	"github.com/modelroute/modelroute/api/v1alpha2"
-	"github.com/modelroute/modelroute/cmd/modelroute/render"
+	"github.com/modelroute/modelroute/internal/render"
 	"github.com/modelroute/modelroute/translate"
 )
 

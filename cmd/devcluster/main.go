@@ -44,7 +44,7 @@ import (
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/conformance/embedded"
 	"github.com/modelroute/modelroute/controllers"
-	"github.com/modelroute/modelroute/controllers/localcluster"
+	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/internal/translateflags"
 	"github.com/modelroute/modelroute/translate"
 )

@@ -9,7 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 
-	"github.com/modelroute/modelroute/cmd/modelroute/render"
+	"github.com/modelroute/modelroute/internal/render"
 	"github.com/modelroute/modelroute/internal/translateflags"
 )
 

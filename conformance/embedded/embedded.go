@@ -1,7 +1,7 @@
 // Package embedded runs the conformance suite's whole stack in this
 // process and a few children, with nothing but Go modules: a local control
 // plane (etcd, kube-apiserver and kube-controller-manager's garbage
-// collector and namespace controllers, from controllers/localcluster),
+// collector and namespace controllers, from internal/testing/localcluster),
 // the modelroute controller in-process, and Traefik (pinned in
 // tools/traefik) as the Gateway API implementation, configured through the
 // Gateway API objects it watches. `make test` runs the suite on it; a demo
@@ -60,7 +60,7 @@ import (
 
 	"github.com/modelroute/modelroute/conformance"
 	"github.com/modelroute/modelroute/controllers"
-	"github.com/modelroute/modelroute/controllers/localcluster"
+	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
 

@@ -24,7 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
-	"github.com/modelroute/modelroute/controllers/localcluster"
+	"github.com/modelroute/modelroute/internal/testing/localcluster"
 )
 
 // TraefikControllerName is the controllerName of Traefik's GatewayClasses.

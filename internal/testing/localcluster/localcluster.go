@@ -57,7 +57,7 @@ type Cluster struct {
 // RepoRoot is the root of the modelroute source tree.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
 }
 
 // Assets returns the directory holding the pinned etcd, kube-apiserver and

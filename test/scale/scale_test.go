@@ -31,7 +31,7 @@ import (
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/controllers"
-	"github.com/modelroute/modelroute/controllers/localcluster"
+	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
 

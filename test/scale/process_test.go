@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/modelroute/modelroute/controllers/localcluster"
+	"github.com/modelroute/modelroute/internal/testing/localcluster"
 )
 
 // controllerProcess is one `modelroute controller` process.
