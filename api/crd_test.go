@@ -10,9 +10,9 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// referenceDir holds the upstream CRDs our generated ones must match. It sits
-// beside the clone (../shared), which CI provides; elsewhere the test skips.
-const referenceDir = "../../shared/reference/crds"
+// referenceDir holds the upstream CRDs our generated ones must match (see
+// its README for their origin and versions).
+const referenceDir = "testdata/upstream"
 
 var crdFiles = []string{
 	"inference.networking.x-k8s.io_inferencemodels.yaml",
@@ -23,16 +23,9 @@ var crdFiles = []string{
 // TestGeneratedCRDsMatchReference proves that the CRDs controller-gen makes
 // from our Go types are the upstream ones in all but description text.
 func TestGeneratedCRDsMatchReference(t *testing.T) {
-	dir := referenceDir
-	if env := os.Getenv("MODELROUTE_REFERENCE_CRDS"); env != "" {
-		dir = env
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("reference CRDs not found at %s (set MODELROUTE_REFERENCE_CRDS to compare): %v", dir, err)
-	}
 	for _, name := range crdFiles {
 		t.Run(name, func(t *testing.T) {
-			want := readCRD(t, filepath.Join(dir, name))
+			want := readCRD(t, filepath.Join(referenceDir, name))
 			got := readCRD(t, filepath.Join("..", "config", "crd", "bases", name))
 			if diff := cmp.Diff(want.Spec, got.Spec); diff != "" {
 				t.Errorf("generated CRD differs from reference (-want +got):\n%s", diff)

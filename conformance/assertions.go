@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwhttp "sigs.k8s.io/gateway-api/conformance/utils/http"
@@ -19,10 +20,13 @@ import (
 // completionsPath is where an OpenAI client sends chat requests.
 const completionsPath = "/v1/chat/completions"
 
-// modelRequest is an OpenAI chat request for modelName. Body-Based Routing
+// pollInterval is how often the suite reads what it waits for.
+const pollInterval = 200 * time.Millisecond
+
+// ModelRequest is an OpenAI chat request for modelName. Body-Based Routing
 // would copy the body's "model" into the model header; the suite plays its
 // part and sends both.
-func (s *Suite) modelRequest(modelName string) gwhttp.Request {
+func (s *Suite) ModelRequest(modelName string) gwhttp.Request {
 	return gwhttp.Request{
 		Method: "POST",
 		Path:   completionsPath,
@@ -39,7 +43,7 @@ func (s *Suite) modelRequest(modelName string) gwhttp.Request {
 // headers and none of absent.
 func (s *Suite) ExpectRouted(t *testing.T, ns, modelName, backend string, headers map[string]string, absent ...string) {
 	t.Helper()
-	req := s.modelRequest(modelName)
+	req := s.ModelRequest(modelName)
 	expected := gwhttp.ExpectedResponse{
 		Request: req,
 		ExpectedRequest: &gwhttp.ExpectedRequest{
@@ -57,7 +61,7 @@ func (s *Suite) ExpectRouted(t *testing.T, ns, modelName, backend string, header
 func (s *Suite) ExpectNotRouted(t *testing.T, modelName string) {
 	t.Helper()
 	gwhttp.MakeRequestAndExpectEventuallyConsistentResponse(t, s.RoundTripper, s.TimeoutConfig, s.GatewayAddress,
-		gwhttp.ExpectedResponse{Request: s.modelRequest(modelName), Response: gwhttp.Response{StatusCodes: []int{404}}})
+		gwhttp.ExpectedResponse{Request: s.ModelRequest(modelName), Response: gwhttp.Response{StatusCodes: []int{404}}})
 }
 
 // WaitForCondition waits until the model has the condition with status and
@@ -65,9 +69,9 @@ func (s *Suite) ExpectNotRouted(t *testing.T, modelName string) {
 func (s *Suite) WaitForCondition(t *testing.T, ns, model, condType string, status metav1.ConditionStatus, reason string) metav1.Condition {
 	t.Helper()
 	var last *metav1.Condition
-	err := poll(s.TimeoutConfig.MaxTimeToConsistency, func() (bool, error) {
+	err := wait.PollUntilContextTimeout(context.Background(), pollInterval, s.TimeoutConfig.MaxTimeToConsistency, true, func(ctx context.Context) (bool, error) {
 		m := &v1alpha2.InferenceModel{}
-		if err := s.Client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: model}, m); err != nil {
+		if err := s.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: model}, m); err != nil {
 			return false, client.IgnoreNotFound(err)
 		}
 		last = meta.FindStatusCondition(m.Status.Conditions, condType)
@@ -100,8 +104,8 @@ func (s *Suite) UpdateModel(t *testing.T, ns, name string, change func(*v1alpha2
 func (s *Suite) WaitForAbsent(t *testing.T, obj client.Object) {
 	t.Helper()
 	key := client.ObjectKeyFromObject(obj)
-	err := poll(s.TimeoutConfig.MaxTimeToConsistency, func() (bool, error) {
-		err := s.Client.Get(context.Background(), key, obj)
+	err := wait.PollUntilContextTimeout(context.Background(), pollInterval, s.TimeoutConfig.MaxTimeToConsistency, true, func(ctx context.Context) (bool, error) {
+		err := s.Client.Get(ctx, key, obj)
 		return client.IgnoreNotFound(err) == nil && err != nil, client.IgnoreNotFound(err)
 	})
 	if err != nil {
@@ -114,19 +118,5 @@ func (s *Suite) Deploy(t *testing.T, ns string, pool Pool) {
 	t.Helper()
 	if err := s.Backends.Deploy(context.Background(), t, ns, pool); err != nil {
 		t.Fatalf("deploying the servers of pool %s: %v", pool.Name, err)
-	}
-}
-
-func poll(timeout time.Duration, cond func() (bool, error)) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, err := cond()
-		if err != nil || ok {
-			return err
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not true after %s", timeout)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
 }

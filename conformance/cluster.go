@@ -2,13 +2,14 @@ package conformance
 
 import (
 	"context"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"maps"
 	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -60,7 +61,7 @@ func (c ClusterBackends) Deploy(ctx context.Context, t Scope, ns string, pool Po
 	}
 	t.Cleanup(func() { _ = c.Client.Delete(context.Background(), dep) })
 	ready := int32(-1)
-	return poll(DefaultTimeoutConfig().MaxTimeToConsistency*3, func() (bool, error) {
+	return wait.PollUntilContextTimeout(ctx, pollInterval, DefaultTimeoutConfig().MaxTimeToConsistency*3, true, func(ctx context.Context) (bool, error) {
 		if err := c.Client.Get(ctx, client.ObjectKeyFromObject(dep), dep); err != nil {
 			return false, err
 		}

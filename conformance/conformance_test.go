@@ -19,6 +19,7 @@ import (
 
 	"github.com/modelroute/modelroute/conformance"
 	"github.com/modelroute/modelroute/conformance/embedded"
+	"github.com/modelroute/modelroute/conformance/tests"
 	"github.com/modelroute/modelroute/controllers"
 	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
@@ -60,7 +61,8 @@ func TestConformance(t *testing.T) {
 	} else {
 		s = clusterSuite(t)
 	}
-	result := conformance.Run(t, s, conformance.Tests)
+	s.ManifestFS = tests.Manifests
+	result := conformance.Run(t, s, tests.ConformanceTests)
 	if report != "" {
 		if err := os.MkdirAll(filepath.Dir(report), 0o755); err != nil {
 			t.Fatal(err)

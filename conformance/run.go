@@ -1,12 +1,10 @@
 package conformance
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -15,12 +13,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	confv1 "sigs.k8s.io/gateway-api/conformance/apis/v1"
 	"sigs.k8s.io/gateway-api/pkg/features"
 	"sigs.k8s.io/yaml"
+
+	"github.com/modelroute/modelroute/internal/manifests"
 )
 
 // Test results in the report.
@@ -109,36 +106,24 @@ func (s *Suite) namespace(t *testing.T, test string) string {
 	return ns.Name
 }
 
-// ApplyManifest server-side applies every object of manifests/<name> into
-// ns, after putting the Gateway in place of {{GATEWAY}}.
+// ApplyManifest server-side applies every object of the manifest name of
+// s.ManifestFS into ns, after putting the Gateway in place of {{GATEWAY}}.
 func (s *Suite) ApplyManifest(t *testing.T, ns, name string) {
 	t.Helper()
-	data, err := manifests.ReadFile("manifests/" + name)
+	data, err := fs.ReadFile(s.ManifestFS, name)
 	if err != nil {
 		t.Fatalf("manifest %s: %v", name, err)
 	}
 	data = bytes.ReplaceAll(data, []byte("{{GATEWAY}}"), []byte(s.Gateway.String()))
-	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	for {
-		doc, err := reader.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("manifest %s: %v", name, err)
-		}
-		obj := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal(doc, &obj.Object); err != nil {
-			t.Fatalf("manifest %s: %v", name, err)
-		}
-		if len(obj.Object) == 0 {
-			continue
-		}
+	objs, err := manifests.Objects(data)
+	if err != nil {
+		t.Fatalf("manifest %s: %v", name, err)
+	}
+	for _, obj := range objs {
 		obj.SetNamespace(ns)
-		if err := s.Client.Apply(context.Background(), client.ApplyConfigurationFromUnstructured(obj),
-			client.FieldOwner("modelroute-conformance"), client.ForceOwnership); err != nil {
-			t.Fatalf("manifest %s: applying %s %s: %v", name, obj.GetKind(), obj.GetName(), err)
-		}
+	}
+	if err := manifests.Apply(context.Background(), s.Client, objs, "modelroute-conformance", true); err != nil {
+		t.Fatalf("manifest %s: %v", name, err)
 	}
 }
 

@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// TestSplitWithinTolerance pins down the statistics of WeightedTargetSplit,
-// which the embedded run (Traefik) must skip.
+// TestSplitWithinTolerance pins down the statistics of the split tests:
+// a correct split passes, a wrong one fails, whatever the Gateway.
 func TestSplitWithinTolerance(t *testing.T) {
 	weights := map[string]float64{"a": 0.7, "b": 0.2, "c": 0.1}
 	for _, tc := range []struct {

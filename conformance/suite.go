@@ -6,14 +6,16 @@
 // compare the request as the backend saw it; the report is an upstream
 // ConformanceReport plus one line per test.
 //
-// It runs against any cluster where modelroute runs (see README), or on
-// the embedded stack of package conformance/embedded: a local control
+// The tests themselves are in package conformance/tests, one per file. The
+// suite runs against any cluster where modelroute runs (see
+// docs/conformance.md), or on the embedded stack of package
+// conformance/embedded: a local control
 // plane, modelroute in-process and Traefik, which is what `make test` does.
 package conformance
 
 import (
 	"context"
-	"embed"
+	"io/fs"
 	"testing"
 	"time"
 
@@ -45,14 +47,12 @@ type ConformanceTest struct {
 	// Features the Gateway (or modelroute's configuration) must support;
 	// the test is skipped, with the reason in the report, otherwise.
 	Features []features.FeatureName
-	// Manifests are files in manifests/, applied into the test's namespace
-	// before Test runs; "{{GATEWAY}}" becomes the Gateway's NAMESPACE/NAME.
+	// Manifests are files of Suite.ManifestFS, applied into the test's
+	// namespace before Test runs; "{{GATEWAY}}" becomes the Gateway's
+	// NAMESPACE/NAME.
 	Manifests []string
 	Test      func(t *testing.T, s *Suite, ns string)
 }
-
-//go:embed manifests
-var manifests embed.FS
 
 // Suite is where the tests run and what they may assume.
 type Suite struct {
@@ -70,6 +70,8 @@ type Suite struct {
 	SupportedFeatures sets.Set[features.FeatureName]
 	// Backends starts echo model servers for a pool.
 	Backends Backends
+	// ManifestFS holds the tests' manifests (package tests' Manifests).
+	ManifestFS fs.FS
 	// Implementation names the Gateway API implementation in the report.
 	Implementation confv1.Implementation
 	// Mode names the kind of run in the report ("embedded", "cluster").

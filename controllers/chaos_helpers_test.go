@@ -5,22 +5,16 @@ package controllers_test
 // and the exact convergence check every chaos test ends with.
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,11 +25,11 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	inferencev1 "github.com/modelroute/modelroute/api/v1"
 	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/internal/testing/harness"
 	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
@@ -65,81 +59,25 @@ func chaosGatewayRef() gatewayv1.ParentReference {
 	}
 }
 
-// waitUntil polls check every interval until it returns nil, and fails the
-// test with its last error after timeout. It returns how long it waited.
-func waitUntil(t *testing.T, timeout, interval time.Duration, what string, check func() error) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for {
-		err := check()
-		if err == nil {
-			return time.Since(start)
+// about prefixes check's errors with what is waited for.
+func about(what string, check func() error) func() error {
+	return func() error {
+		if err := check(); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
 		}
-		if time.Since(start) > timeout {
-			t.Fatalf("%s: still not true after %s: %v", what, timeout, err)
-		}
-		time.Sleep(interval)
+		return nil
 	}
 }
 
-// buildModelroute builds the modelroute binary into a temporary directory
-// (the Go build cache makes it a link step after the first time).
-func buildModelroute(t *testing.T) string {
+// kubeconfigOf writes a kubeconfig of a new system:masters user of c into
+// the test's temporary directory.
+func kubeconfigOf(t *testing.T, c *localcluster.Cluster, user string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "modelroute")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/modelroute")
-	cmd.Dir = localcluster.RepoRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/modelroute: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// kubeconfigFor writes a kubeconfig of a new system:masters user of env.
-func kubeconfigFor(t *testing.T, env *envtest.Environment, user string) string {
-	t.Helper()
-	u, err := env.AddUser(envtest.User{Name: user, Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		t.Fatalf("adding user %s: %v", user, err)
-	}
-	kubeconfig, err := u.KubeConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(path, kubeconfig, 0o600); err != nil {
+	if err := c.WriteKubeconfig(path, user); err != nil {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// freeAddr returns a loopback address with a port nobody listens on now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// syncBuffer is an io.Writer safe for a process's stdout and stderr at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // lastLines is at most n lines from the end of s.
@@ -151,108 +89,55 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// controllerProcess is `modelroute controller` running as a child process.
+// controllerProcess is `modelroute controller` running as a child process
+// for a chaos test.
 type controllerProcess struct {
-	name    string
-	proc    *localcluster.Process
-	out     *syncBuffer
-	metrics string // host:port of its metrics endpoint
+	*harness.ControllerProcess
+	name string
+	out  *harness.SyncBuffer
 }
 
 // startController runs `modelroute controller` against kubeconfig with the
-// chaos Gateway, its metrics on a free port, no probes, and args. It is
-// stopped (SIGTERM, then SIGKILL) when the test ends, and its log printed if
-// the test failed.
+// chaos Gateway, no probes, and args. It is stopped (SIGTERM, then SIGKILL)
+// when the test ends, and its log printed if the test failed.
 func startController(t *testing.T, bin, name, kubeconfig string, args ...string) *controllerProcess {
 	t.Helper()
-	c := &controllerProcess{name: name, out: &syncBuffer{}, metrics: freeAddr(t)}
-	cmd := exec.Command(bin, append([]string{"controller",
-		"--kubeconfig", kubeconfig,
-		"--metrics-bind-address=" + c.metrics,
-		"--health-probe-bind-address=0",
-		"--parent-ref", gatewayNamespace + "/" + chaosGateway,
-	}, args...)...)
-	cmd.Stdout, cmd.Stderr = c.out, c.out
+	c := &controllerProcess{name: name, out: &harness.SyncBuffer{}}
 	var err error
-	if c.proc, err = localcluster.StartProcess(cmd); err != nil {
+	c.ControllerProcess, err = harness.StartControllerProcess(bin, kubeconfig, c.out,
+		append([]string{"--parent-ref", gatewayNamespace + "/" + chaosGateway}, args...)...)
+	if err != nil {
 		t.Fatalf("starting %s: %v", name, err)
 	}
 	t.Cleanup(func() {
-		c.proc.Stop(10 * time.Second)
+		_ = c.Stop(10 * time.Second)
 		if t.Failed() {
-			t.Logf("%s (pid %d) log:\n%s", name, c.proc.Pid(), lastLines(c.out.String(), 150))
+			t.Logf("%s (pid %d) log:\n%s", name, c.Pid(), lastLines(c.out.String(), 150))
 		}
 	})
 	// Ready to be asked once its metrics endpoint answers.
-	waitUntil(t, 30*time.Second, 50*time.Millisecond, name+" serves metrics", func() error {
-		if err := c.exited(); err != nil {
-			t.Fatal(err)
-		}
-		_, err := c.scrape()
-		return err
-	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.WaitMetrics(ctx); err != nil {
+		t.Fatalf("%s serves no metrics: %v; log:\n%s", name, err, lastLines(c.out.String(), 40))
+	}
 	return c
 }
 
 // kill sends SIGKILL and waits until the process is gone.
 func (c *controllerProcess) kill(t *testing.T) {
 	t.Helper()
-	if err := syscall.Kill(c.proc.Pid(), syscall.SIGKILL); err != nil {
+	if err := c.Kill(); err != nil {
 		t.Fatalf("killing %s: %v", c.name, err)
 	}
-	<-c.proc.Done()
 }
 
 // exited is an error once the process has exited.
 func (c *controllerProcess) exited() error {
-	select {
-	case <-c.proc.Done():
-		return fmt.Errorf("%s exited: %v; log:\n%s", c.name, c.proc.Err(), lastLines(c.out.String(), 40))
-	default:
-		return nil
+	if err := c.Exited(); err != nil {
+		return fmt.Errorf("%s: %w; log:\n%s", c.name, err, lastLines(c.out.String(), 40))
 	}
-}
-
-// scrape reads the process's metrics: series ("name{labels}") to value.
-func (c *controllerProcess) scrape() (map[string]float64, error) {
-	client := http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Get("http://" + c.metrics + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET /metrics: %s", resp.Status)
-	}
-	series := map[string]float64{}
-	scanner := bufio.NewScanner(resp.Body)
-	scanner.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for scanner.Scan() {
-		line := scanner.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			return nil, fmt.Errorf("metrics line %q: %w", line, err)
-		}
-		series[line[:i]] = v
-	}
-	return series, scanner.Err()
-}
-
-// labelValue is the value of label in a series name, "" when absent.
-func labelValue(series, label string) string {
-	_, after, ok := strings.Cut(series, label+`="`)
-	if !ok {
-		return ""
-	}
-	v, _, _ := strings.Cut(after, `"`)
-	return v
+	return nil
 }
 
 // writes is the number of requests other than GET (reads, lists and
@@ -261,32 +146,31 @@ func labelValue(series, label string) string {
 // rest_client_requests_total{method}. Methods in except are not counted.
 func (c *controllerProcess) writes(t *testing.T, except ...string) int {
 	t.Helper()
-	series, err := c.scrape()
+	metrics, err := c.Scrape()
 	if err != nil {
 		t.Fatalf("scraping %s: %v", c.name, err)
 	}
 	total := 0.0
-	for s, v := range series {
-		method := labelValue(s, "method")
-		if strings.HasPrefix(s, "rest_client_requests_total{") && method != http.MethodGet && !slices.Contains(except, method) {
+	metrics.Series("rest_client_requests_total", func(labels map[string]string, v float64) {
+		if method := labels["method"]; method != http.MethodGet && !slices.Contains(except, method) {
 			total += v
 		}
-	}
+	})
 	return int(total)
 }
 
 // writesByMethod details writes for messages.
 func (c *controllerProcess) writesByMethod() string {
-	series, err := c.scrape()
+	metrics, err := c.Scrape()
 	if err != nil {
 		return err.Error()
 	}
 	var out []string
-	for s, v := range series {
-		if strings.HasPrefix(s, "rest_client_requests_total{") && labelValue(s, "method") != http.MethodGet {
-			out = append(out, fmt.Sprintf("%s %s: %v", labelValue(s, "method"), labelValue(s, "code"), v))
+	metrics.Series("rest_client_requests_total", func(labels map[string]string, v float64) {
+		if labels["method"] != http.MethodGet {
+			out = append(out, fmt.Sprintf("%s %s: %v", labels["method"], labels["code"], v))
 		}
-	}
+	})
 	slices.Sort(out)
 	return strings.Join(out, ", ")
 }
@@ -294,11 +178,11 @@ func (c *controllerProcess) writesByMethod() string {
 // leads reports controller-runtime's leader_election_master_status for the
 // lease: whether the process holds it.
 func (c *controllerProcess) leads(lease string) (bool, error) {
-	series, err := c.scrape()
+	metrics, err := c.Scrape()
 	if err != nil {
 		return false, err
 	}
-	return series[`leader_election_master_status{name="`+lease+`"}`] == 1, nil
+	return metrics.Sum("leader_election_master_status", map[string]string{"name": lease}) == 1, nil
 }
 
 // quiet checks that the process sends no write (but with the methods in
@@ -617,34 +501,9 @@ func sameRoute(desired, live *gatewayv1.HTTPRoute) error {
 // test after timeout and returns how long convergence took.
 func waitConverged(t *testing.T, cv convergence, timeout time.Duration) time.Duration {
 	t.Helper()
-	return waitUntil(t, timeout, time.Second, "convergence of namespace "+cv.ns, func() error {
+	return harness.EventuallyWithin(t, timeout, time.Second, about("convergence of namespace "+cv.ns, func() error {
 		return cv.check(context.Background())
-	})
-}
-
-// processChildren returns the PIDs of this process's children whose command
-// name is name.
-func processChildren(name string) []int {
-	self := strconv.Itoa(os.Getpid())
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var pids []int
-	for _, path := range stats {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			continue
-		}
-		open, closing := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
-		if open < 0 || closing < open || string(b[open+1:closing]) != name {
-			continue
-		}
-		if f := strings.Fields(string(b[closing+1:])); len(f) < 2 || f[1] != self {
-			continue
-		}
-		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(path))); err == nil {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
+	}))
 }
 
 // copyDir copies the regular files of src into dst.

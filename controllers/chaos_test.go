@@ -34,6 +34,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/internal/testing/harness"
 	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
@@ -46,7 +47,10 @@ func TestChaos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fault-injection tests (about two minutes on 2 cores) skipped with -short; `make chaos` runs them alone")
 	}
-	bin := buildModelroute(t)
+	bin, err := harness.BuildModelroute(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Run("ControllerKilledMidBurst", func(t *testing.T) { testControllerKilledMidBurst(t, bin) })
 	t.Run("APIServerRestartedMidBurst", func(t *testing.T) { testAPIServerRestartedMidBurst(t, bin) })
 	t.Run("LeaderKilled", func(t *testing.T) { testLeaderKilled(t, bin) })
@@ -64,7 +68,7 @@ func testControllerKilledMidBurst(t *testing.T, bin string) {
 	ns := newNamespace(t)
 	b := burst{ns: ns, pools: 20, models: 1000}
 	create(t, b.poolObjects()...)
-	kubeconfig := kubeconfigFor(t, cluster.Env, "modelroute-chaos-kill")
+	kubeconfig := kubeconfigOf(t, cluster, "modelroute-chaos-kill")
 	args := append([]string{"--namespace", ns}, controllerQPS...)
 	first := startController(t, bin, "controller", kubeconfig, args...)
 
@@ -77,7 +81,7 @@ func testControllerKilledMidBurst(t *testing.T, bin string) {
 	// Mid-burst: a good part of the models exist and the controller has
 	// written for many of them (a new routed model costs a route, a status
 	// and up to three Events).
-	waitUntil(t, 2*time.Minute, 10*time.Millisecond, "the controller at work mid-burst", func() error {
+	harness.EventuallyWithin(t, 2*time.Minute, 10*time.Millisecond, about("the controller at work mid-burst", func() error {
 		if err := first.exited(); err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +89,7 @@ func testControllerKilledMidBurst(t *testing.T, bin string) {
 			return fmt.Errorf("%d models created, %d controller writes", n, w)
 		}
 		return nil
-	})
+	}))
 	writes := first.writes(t)
 	first.kill(t)
 	atKill := created.Load()
@@ -151,13 +155,13 @@ func testControllerKilledMidBurst(t *testing.T, bin string) {
 // after. A control plane of its own: the shared one stays untouched.
 func testAPIServerRestartedMidBurst(t *testing.T, bin string) {
 	ctx := testContext(t)
-	shared := processChildren("kube-apiserver")
+	shared := localcluster.ChildPIDs("kube-apiserver")
 	own, err := localcluster.Start(localcluster.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ownAPIServer int
-	for _, pid := range processChildren("kube-apiserver") {
+	for _, pid := range localcluster.ChildPIDs("kube-apiserver") {
 		if !slices.Contains(shared, pid) {
 			ownAPIServer = pid
 		}
@@ -195,7 +199,7 @@ func testAPIServerRestartedMidBurst(t *testing.T, bin string) {
 			t.Fatal(err)
 		}
 	}
-	kubeconfig := kubeconfigFor(t, own.Env, "modelroute-chaos-apiserver")
+	kubeconfig := kubeconfigOf(t, own, "modelroute-chaos-apiserver")
 	args := append([]string{"--namespace", ns}, controllerQPS...)
 	ctrlProc := startController(t, bin, "controller", kubeconfig, args...)
 
@@ -203,7 +207,7 @@ func testAPIServerRestartedMidBurst(t *testing.T, bin string) {
 	if err := b.createModels(ctx, c, 0, half, 4, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, time.Minute, 10*time.Millisecond, "the controller at work mid-burst", func() error {
+	harness.EventuallyWithin(t, time.Minute, 10*time.Millisecond, about("the controller at work mid-burst", func() error {
 		if err := ctrlProc.exited(); err != nil {
 			t.Fatal(err)
 		}
@@ -211,7 +215,7 @@ func testAPIServerRestartedMidBurst(t *testing.T, bin string) {
 			return fmt.Errorf("%d controller writes", w)
 		}
 		return nil
-	})
+	}))
 	writesBefore := ctrlProc.writes(t)
 
 	api := own.Env.ControlPlane.APIServer
@@ -219,7 +223,7 @@ func testAPIServerRestartedMidBurst(t *testing.T, bin string) {
 		t.Fatal(err)
 	}
 	port := api.SecureServing.Port
-	before := processChildren("kube-apiserver")
+	before := localcluster.ChildPIDs("kube-apiserver")
 	stopping := time.Now()
 	// Stopped the way envtest's Stop does it, SIGTERM and later SIGKILL,
 	// but with 5s for the later instead of 20s: kube-apiserver stops
@@ -232,12 +236,12 @@ func testAPIServerRestartedMidBurst(t *testing.T, bin string) {
 	if err := syscall.Kill(ownAPIServer, syscall.SIGKILL); err != nil && err != syscall.ESRCH {
 		t.Fatal(err)
 	}
-	waitUntil(t, 10*time.Second, 10*time.Millisecond, "kube-apiserver gone", func() error {
+	harness.EventuallyWithin(t, 10*time.Second, 10*time.Millisecond, about("kube-apiserver gone", func() error {
 		if _, err := os.Stat(fmt.Sprintf("/proc/%d", ownAPIServer)); err == nil {
 			return fmt.Errorf("pid %d still there", ownAPIServer)
 		}
 		return nil
-	})
+	}))
 	time.Sleep(100 * time.Millisecond) // envtest's own wait returns
 	if err := api.Stop(); err != nil {
 		t.Fatalf("stopping kube-apiserver: %v", err)
@@ -252,7 +256,7 @@ func testAPIServerRestartedMidBurst(t *testing.T, bin string) {
 	api.CertDir = certDir
 	starting := time.Now()
 	err = api.Start()
-	for _, pid := range processChildren("kube-apiserver") {
+	for _, pid := range localcluster.ChildPIDs("kube-apiserver") {
 		if !slices.Contains(before, pid) {
 			releaseRestarted = localcluster.Reap(pid)
 		}
@@ -319,7 +323,7 @@ func testLeaderKilled(t *testing.T, bin string) {
 	ns := newNamespace(t)
 	b := burst{ns: ns, pools: 10, models: 400}
 	create(t, b.poolObjects()...)
-	kubeconfig := kubeconfigFor(t, cluster.Env, "modelroute-chaos-leader")
+	kubeconfig := kubeconfigOf(t, cluster, "modelroute-chaos-leader")
 	const lease = "modelroute-chaos"
 	args := append([]string{"--namespace", ns,
 		"--leader-elect", "--leader-election-namespace", ns, "--leader-election-id", lease,
@@ -350,7 +354,7 @@ func testLeaderKilled(t *testing.T, bin string) {
 
 	// A leads first, so that B finds the Lease held.
 	a := startController(t, bin, "replica-a", kubeconfig, args...)
-	waitUntil(t, 30*time.Second, 50*time.Millisecond, "replica-a leads", leads(a))
+	harness.EventuallyWithin(t, 30*time.Second, 50*time.Millisecond, about("replica-a leads", leads(a)))
 	rb := startController(t, bin, "replica-b", kubeconfig, args...)
 	cv := convergence{c: k8s, ns: ns, cfg: chaosConfig()}
 
@@ -366,7 +370,7 @@ func testLeaderKilled(t *testing.T, bin string) {
 	done := make(chan error, 1)
 	go func() { done <- b.createModels(ctx, k8s, half, b.models, 2, nil) }()
 	base := a.writes(t)
-	waitUntil(t, time.Minute, 10*time.Millisecond, "replica-a at work on the second half", func() error {
+	harness.EventuallyWithin(t, time.Minute, 10*time.Millisecond, about("replica-a at work on the second half", func() error {
 		if err := a.exited(); err != nil {
 			t.Fatal(err)
 		}
@@ -374,7 +378,7 @@ func testLeaderKilled(t *testing.T, bin string) {
 			return fmt.Errorf("%d writes of replica-a since the second half began", w-base)
 		}
 		return nil
-	})
+	}))
 	standby(rb)
 	a.kill(t)
 	killed := time.Now()
@@ -388,7 +392,7 @@ func testLeaderKilled(t *testing.T, bin string) {
 			t.Fatal(err)
 		}
 	}
-	waitUntil(t, 3*leaseDuration, 50*time.Millisecond, "replica-b takes over", leads(rb))
+	harness.EventuallyWithin(t, 3*leaseDuration, 50*time.Millisecond, about("replica-b takes over", leads(rb)))
 	takeover := time.Since(killed)
 	// B takes the Lease over once it has seen no renewal for leaseDuration;
 	// it polls every retryPeriod plus up to 1.2 times that in jitter, so it
@@ -441,8 +445,8 @@ func testRouteFight(t *testing.T) {
 	m := startManager(t, ns, cfg)
 	cv := convergence{c: k8s, ns: ns, cfg: cfg}
 	waitConverged(t, cv, 30*time.Second)
-	routeWrites := func() int { return len(matching(m.Writes.Requests(), "/httproutes/")) }
-	statusWrites := func() int { return len(matching(m.Writes.Requests(), "/inferencemodels/")) }
+	routeWrites := func() int { return len(harness.Matching(m.Requests.Writes(), "/httproutes/")) }
+	statusWrites := func() int { return len(harness.Matching(m.Requests.Writes(), "/inferencemodels/")) }
 	routes0, statuses0 := routeWrites(), statusWrites()
 
 	name := types.NamespacedName{Namespace: ns, Name: translate.RouteName("chat")}
@@ -459,7 +463,7 @@ func testRouteFight(t *testing.T) {
 	foreign, conflicts := 0, 0
 	var slowest time.Duration
 	for i, end := 0, time.Now().Add(5*time.Second); time.Now().Before(end); i++ {
-		if took := waitUntil(t, 2*time.Second, 5*time.Millisecond, fmt.Sprintf("the route restored after foreign write %d", foreign), restored); took > slowest {
+		if took := harness.EventuallyWithin(t, 2*time.Second, 5*time.Millisecond, about(fmt.Sprintf("the route restored after foreign write %d", foreign), restored)); took > slowest {
 			slowest = took
 		}
 		route.Spec.Rules[0].BackendRefs[0].Weight = ptr.To(int32(100 + i))
@@ -473,21 +477,21 @@ func testRouteFight(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	restore := waitUntil(t, 2*time.Second, 5*time.Millisecond, "the route restored after the fight", restored)
+	restore := harness.EventuallyWithin(t, 2*time.Second, 5*time.Millisecond, about("the route restored after the fight", restored))
 	own := routeWrites() - routes0
 	t.Logf("%d foreign writes (%d more conflicted), each restored (the slowest %s after the fighter's 50ms pause), %d controller route writes",
 		foreign, conflicts, max(slowest, restore).Round(time.Millisecond), own)
 	if limit := 2*foreign + 3; own < foreign || own > limit {
 		t.Fatalf("the controller wrote the route %d times against %d foreign writes; want %d to %d:\n%s",
-			own, foreign, foreign, limit, strings.Join(matching(m.Writes.Requests(), "/httproutes/")[routes0:], "\n"))
+			own, foreign, foreign, limit, strings.Join(harness.Matching(m.Requests.Writes(), "/httproutes/")[routes0:], "\n"))
 	}
 	if n := statusWrites() - statuses0; n != 0 {
-		t.Fatalf("%d status writes during the fight; want none: %q", n, matching(m.Writes.Requests(), "/inferencemodels/")[statuses0:])
+		t.Fatalf("%d status writes during the fight; want none: %q", n, harness.Matching(m.Requests.Writes(), "/inferencemodels/")[statuses0:])
 	}
-	after := len(m.Writes.Requests())
+	after := len(m.Requests.Writes())
 	time.Sleep(2 * time.Second)
-	if n := len(m.Writes.Requests()) - after; n != 0 {
-		t.Fatalf("%d writes after the fight: %q", n, m.Writes.Requests()[after:])
+	if n := len(m.Requests.Writes()) - after; n != 0 {
+		t.Fatalf("%d writes after the fight: %q", n, m.Requests.Writes()[after:])
 	}
 	if err := cv.check(ctx); err != nil {
 		t.Fatal(err)
@@ -669,18 +673,18 @@ func testConflictingWriters(t *testing.T) {
 		return out
 	}}
 	took := waitConverged(t, cv, time.Minute)
-	requests := m.Writes.Requests()
+	requests := m.Requests.Writes()
 	t.Logf("%d spec edits, %d %s and %d %s writes, %d pool flips; converged %s later; controller: %d writes, %d of them conflicts (409)",
 		specEdits.Load(), otherWrites.Load(), otherType, auditWrites.Load(), auditType, poolFlips.Load(),
-		took.Round(time.Millisecond), len(requests), len(matching(requests, "409")))
-	if rejected := m.Writes.Rejected(); len(rejected) != 0 {
+		took.Round(time.Millisecond), len(requests), len(harness.Matching(requests, "409")))
+	if rejected := m.Requests.Rejected(); len(rejected) != 0 {
 		t.Fatalf("the API server rejected writes as invalid: %q", rejected)
 	}
 	time.Sleep(time.Second) // the Events of the last status writes
-	after := len(m.Writes.Requests())
+	after := len(m.Requests.Writes())
 	time.Sleep(2 * time.Second)
-	if n := len(m.Writes.Requests()) - after; n != 0 {
-		t.Fatalf("%d writes after convergence: %q", n, m.Writes.Requests()[after:])
+	if n := len(m.Requests.Writes()) - after; n != 0 {
+		t.Fatalf("%d writes after convergence: %q", n, m.Requests.Writes()[after:])
 	}
 	if err := cv.check(ctx); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,9 +31,8 @@ const (
 type childKind struct {
 	newObject func() client.Object
 	newList   func() client.ObjectList
-	// differs reports whether live must be written to match desired. Both
-	// are manifests: no status, defaults written out.
-	differs func(desired, live *unstructured.Unstructured) bool
+	// drifted reports whether live must be written to match desired.
+	drifted translate.Drift
 	// owned lists the top-level spec fields modelroute owns even when it
 	// sets them empty: applied as empty lists rather than left out, so that
 	// an apply removes a value someone else added.
@@ -54,6 +52,21 @@ type childWriter struct {
 	client client.Client
 	// reader reads past the cache, to confirm that an object is absent.
 	reader client.Reader
+}
+
+// reconcile makes the object called name match desired (nil: absent) for
+// owner, and deletes every other object of kind that owner controls in its
+// namespace.
+func (w childWriter) reconcile(ctx context.Context, kind childKind, owner client.Object, name types.NamespacedName, desired client.Object) (syncOutcome, error) {
+	outcome, err := w.sync(ctx, kind, owner, name, desired)
+	if err != nil {
+		return outcome, err
+	}
+	keep := name.Name
+	if desired == nil {
+		keep = ""
+	}
+	return outcome, w.prune(ctx, kind, owner, keep)
 }
 
 // sync makes the object called name match desired (nil: absent) for owner.
@@ -84,7 +97,7 @@ func (w childWriter) sync(ctx context.Context, kind childKind, owner client.Obje
 	if err != nil {
 		return childUnchanged, err
 	}
-	if !kind.differs(want, have) {
+	if !kind.drifted(want, have) {
 		return childUnchanged, nil
 	}
 	return childWritten, w.apply(ctx, kind, desired, live.GetUID())
@@ -144,47 +157,6 @@ func (w childWriter) delete(ctx context.Context, obj client.Object) error {
 		return nil
 	}
 	return err
-}
-
-// exactSpec: the spec must be equal; used for routes, where a field added
-// by hand anywhere in spec is drift to repair.
-func exactSpec(desired, live *unstructured.Unstructured) bool {
-	return !equality.Semantic.DeepEqual(desired.Object["spec"], live.Object["spec"]) || metadataDiffers(desired, live)
-}
-
-// subsetSpec: every top-level spec field we set must have exactly our value
-// (a selector key or a port we no longer set is drift too); the fields the
-// API server fills in (a Service's clusterIPs, ipFamilies…) are not ours to
-// compare.
-func subsetSpec(desired, live *unstructured.Unstructured) bool {
-	want, _ := desired.Object["spec"].(map[string]any)
-	have, _ := live.Object["spec"].(map[string]any)
-	for k, v := range want {
-		if !equality.Semantic.DeepEqual(v, have[k]) {
-			return true
-		}
-	}
-	return metadataDiffers(desired, live)
-}
-
-// metadataDiffers: our labels and our controller reference must be there.
-func metadataDiffers(desired, live *unstructured.Unstructured) bool {
-	labels := live.GetLabels()
-	for k, v := range desired.GetLabels() {
-		if labels[k] != v {
-			return true
-		}
-	}
-	for _, want := range desired.GetOwnerReferences() {
-		found := false
-		for _, have := range live.GetOwnerReferences() {
-			found = found || equality.Semantic.DeepEqual(want, have)
-		}
-		if !found {
-			return true
-		}
-	}
-	return false
 }
 
 func metaItems(list client.ObjectList) ([]client.Object, error) {

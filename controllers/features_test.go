@@ -10,6 +10,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/internal/testing/harness"
 	"github.com/modelroute/modelroute/translate"
 )
 
@@ -67,10 +68,10 @@ func TestProgrammedFollowsGatewayClassFeatures(t *testing.T) {
 
 	// Without the feature. A single target needs only a rule-level filter
 	// (Core): that model is not concerned.
-	eventually(t, split(unsupported(withoutFeature)))
-	eventually(t, hasConditions(ns, "alias", resolved(1, "pool-a", alphaGroup), accepted(1, "alias"), waiting("alias")))
+	harness.Eventually(t, split(unsupported(withoutFeature)))
+	harness.Eventually(t, hasConditions(ns, "alias", resolved(1, "pool-a", alphaGroup), accepted(1, "alias"), waiting("alias")))
 	model := mustGet(t, &v1alpha2.InferenceModel{}, ns, "split")
-	eventually(t, func() error {
+	harness.Eventually(t, func() error {
 		events, err := findEvents(ns, model, "UnsupportedFeature")
 		if err != nil {
 			return err
@@ -82,25 +83,25 @@ func TestProgrammedFollowsGatewayClassFeatures(t *testing.T) {
 	})
 	// The Gateway accepting the route does not make it deliverable.
 	accept("split")
-	consistently(t, 2*time.Second, split(unsupported(withoutFeature)))
+	harness.Consistently(t, 2*time.Second, split(unsupported(withoutFeature)))
 
 	// The class learns the feature: the Gateway's verdict decides again.
 	setGatewayClassFeatures(t, withoutFeature, "HTTPRoute", "HTTPRouteHostRewrite", feature)
-	eventually(t, split(programmed(1, "split")))
+	harness.Eventually(t, split(programmed(1, "split")))
 
 	// The Gateway moves to a class that lists no features: unknown, not
 	// unsupported.
 	update(t, gateway, func(g *gatewayv1.Gateway) { g.Spec.GatewayClassName = gatewayv1.ObjectName(noList) })
-	consistently(t, 2*time.Second, split(programmed(1, "split")))
+	harness.Consistently(t, 2*time.Second, split(programmed(1, "split")))
 
 	// And back to one without the feature.
 	setGatewayClassFeatures(t, withoutFeature, "HTTPRoute")
 	update(t, gateway, func(g *gatewayv1.Gateway) { g.Spec.GatewayClassName = gatewayv1.ObjectName(withoutFeature) })
-	eventually(t, split(unsupported(withoutFeature)))
+	harness.Eventually(t, split(unsupported(withoutFeature)))
 
 	// A class with the feature.
 	update(t, gateway, func(g *gatewayv1.Gateway) { g.Spec.GatewayClassName = gatewayv1.ObjectName(withFeature) })
-	eventually(t, split(programmed(1, "split")))
+	harness.Eventually(t, split(programmed(1, "split")))
 }
 
 // newGatewayClass creates a GatewayClass with status.supportedFeatures, as
@@ -119,7 +120,7 @@ func newGatewayClass(t *testing.T, name string, features ...string) {
 // setGatewayClassFeatures writes the class's status.supportedFeatures.
 func setGatewayClassFeatures(t *testing.T, name string, features ...string) {
 	t.Helper()
-	eventually(t, func() error {
+	harness.Eventually(t, func() error {
 		class := &gatewayv1.GatewayClass{}
 		if err := get(class, "", name); err != nil {
 			return err

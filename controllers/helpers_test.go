@@ -23,6 +23,7 @@ import (
 
 	inferencev1 "github.com/modelroute/modelroute/api/v1"
 	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/internal/testing/harness"
 	"github.com/modelroute/modelroute/translate"
 )
 
@@ -114,7 +115,7 @@ func remove(t *testing.T, obj client.Object) {
 // conflict (the controller may write the same object meanwhile).
 func update[T client.Object](t *testing.T, obj T, change func(T)) {
 	t.Helper()
-	eventually(t, func() error {
+	harness.Eventually(t, func() error {
 		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
 			return err
 		}
@@ -310,7 +311,7 @@ func setRouteStatus(t *testing.T, ns, model string, conditions func(generation i
 // setParentStatus is setRouteStatus for the parent ref.
 func setParentStatus(t *testing.T, ns, model string, ref gatewayv1.ParentReference, conditions func(generation int64) []metav1.Condition) {
 	t.Helper()
-	eventually(t, func() error {
+	harness.Eventually(t, func() error {
 		r, err := getRoute(ns, model)
 		if err != nil {
 			return err
@@ -388,4 +389,15 @@ func liveList(t *testing.T, ns, apiVersion, kind string) []unstructured.Unstruct
 		t.Fatalf("listing %s: %v", kind, err)
 	}
 	return list.Items
+}
+
+// oneRequest checks that the manager sent exactly one request matching
+// parts, as its request log records it.
+func oneRequest(m *harness.Manager, parts ...string) func() error {
+	return func() error {
+		if got := harness.Matching(m.Requests.Writes(), parts...); len(got) != 1 {
+			return fmt.Errorf("requests %q: %q; want one", parts, got)
+		}
+		return nil
+	}
 }

@@ -6,84 +6,36 @@ package controllers_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr/funcr"
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/transport"
-	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
-	"github.com/modelroute/modelroute/controllers"
 	"github.com/modelroute/modelroute/internal/render"
+	"github.com/modelroute/modelroute/internal/testing/harness"
 	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
 
-// managerSpec is a manager other than startManager's: another identity,
-// several namespaces, leader election, another cluster.
-type managerSpec struct {
-	// restConfig is the manager's identity and API server; nil: the suite
-	// cluster's admin.
-	restConfig *rest.Config
-	// namespaces the manager caches (and so sees).
-	namespaces []string
-	config     translate.Config
-	// leaderElectionNamespace, when set, makes the manager elect itself
-	// leader through the Lease leaderElectionID there, as `modelroute
-	// controller -leader-elect` does.
-	leaderElectionNamespace string
-	leaderElectionID        string
-}
-
-// specManager is a running manager started from a managerSpec.
-type specManager struct {
-	*testManager
-	// Denied records every request, reads included, answered 403.
-	Denied *deniedRecorder
-	logs   *logBuffer
-	done   chan struct{}
-	err    error
-}
-
-// Panics returns the log lines of reconciles that panicked: controller-runtime
-// recovers such a panic into a reconcile error.
-func (m *specManager) Panics() []string {
-	var out []string
-	for _, line := range strings.Split(m.logs.String(), "\n") {
-		if strings.Contains(line, "[recovered]") || strings.Contains(line, "Observed a panic") {
-			out = append(out, line)
-		}
-	}
-	return out
-}
-
 // checkHealthy fails the test when the manager stopped or a reconcile
 // panicked.
-func checkHealthy(t *testing.T, m *specManager) {
+func checkHealthy(t *testing.T, m *harness.Manager) {
 	t.Helper()
 	if err := m.Running(); err != nil {
 		t.Error(err)
@@ -93,121 +45,11 @@ func checkHealthy(t *testing.T, m *specManager) {
 	}
 }
 
-// Running fails once the manager has returned (crashed).
-func (m *specManager) Running() error {
-	select {
-	case <-m.done:
-		return fmt.Errorf("the manager stopped: %v", m.err)
-	default:
-		return nil
-	}
-}
-
-// deniedRecorder records the requests answered 403 Forbidden.
-type deniedRecorder struct {
-	mu     sync.Mutex
-	denied []string
-}
-
-func (d *deniedRecorder) wrap(rt http.RoundTripper) http.RoundTripper {
-	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
-		resp, err := rt.RoundTrip(req)
-		if err == nil && resp.StatusCode == http.StatusForbidden {
-			d.mu.Lock()
-			d.denied = append(d.denied, fmt.Sprintf("%s %s?%s -> %s", req.Method, req.URL.Path, req.URL.RawQuery, resp.Status))
-			d.mu.Unlock()
-		}
-		return resp, err
-	})
-}
-
-func (d *deniedRecorder) Requests() []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return slices.Clone(d.denied)
-}
-
-// startManagerWith is startManager for a managerSpec.
-func startManagerWith(t *testing.T, spec managerSpec) *specManager {
-	t.Helper()
-	writes, denied := &writeCounter{}, &deniedRecorder{}
-	base := cluster.Config
-	if spec.restConfig != nil {
-		base = spec.restConfig
-	}
-	restConfig := rest.CopyConfig(base)
-	restConfig.WrapTransport = transport.Wrappers(restConfig.WrapTransport, writes.wrap, denied.wrap)
-	logs := &logBuffer{}
-	logger := funcr.New(logs.write, funcr.Options{Verbosity: 1})
-	opts := ctrl.Options{
-		Scheme:                  scheme,
-		Logger:                  logger,
-		Metrics:                 metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress:  "0",
-		Cache:                   controllers.CacheOptions(spec.namespaces...),
-		Controller:              config.Controller{SkipNameValidation: ptr.To(true)},
-		GracefulShutdownTimeout: ptr.To(20 * time.Second),
-	}
-	if spec.leaderElectionNamespace != "" {
-		opts.LeaderElection = true
-		opts.LeaderElectionNamespace = spec.leaderElectionNamespace
-		opts.LeaderElectionID = spec.leaderElectionID
-		opts.LeaderElectionReleaseOnCancel = true
-	}
-	mgr, err := ctrl.NewManager(restConfig, opts)
-	if err != nil {
-		t.Fatalf("creating manager: %v", err)
-	}
-	ctx, cancel := context.WithCancel(ctrl.LoggerInto(context.Background(), logger))
-	m := &specManager{
-		testManager: &testManager{Writes: writes, Metrics: controllers.NewConditionMetrics()},
-		Denied:      denied,
-		logs:        logs,
-		done:        make(chan struct{}),
-	}
-	if err := controllers.Setup(ctx, mgr, controllers.Options{Config: spec.config, Concurrency: 2, Metrics: m.Metrics}); err != nil {
-		cancel()
-		t.Fatalf("controllers.Setup: %v", err)
-	}
-	go func() {
-		m.err = mgr.Start(ctx)
-		close(m.done)
-	}()
-	var once sync.Once
-	m.stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case <-m.done:
-				if m.err != nil {
-					t.Errorf("manager stopped with: %v", m.err)
-				}
-			case <-time.After(time.Minute):
-				t.Errorf("manager did not stop within a minute")
-			}
-		})
-	}
-	t.Cleanup(func() {
-		m.Stop()
-		if t.Failed() {
-			t.Logf("manager log:\n%s", logs)
-			t.Logf("manager writes:\n%s", strings.Join(writes.Requests(), "\n"))
-			t.Logf("requests denied:\n%s", strings.Join(denied.Requests(), "\n"))
-		}
-	})
-	syncCtx, syncCancel := context.WithTimeout(ctx, pollTimeout)
-	defer syncCancel()
-	if !mgr.GetCache().WaitForCacheSync(syncCtx) {
-		t.Fatalf("manager caches did not sync within %s (%v)", pollTimeout, m.Running())
-	}
-	return m
-}
-
 // writesOutside returns the manager's writes whose path is not in namespace
 // ns.
-func writesOutside(m *testManager, ns string) []string {
+func writesOutside(m *harness.Manager, ns string) []string {
 	var out []string
-	for _, w := range m.Writes.Requests() {
+	for _, w := range m.Requests.Writes() {
 		if !strings.Contains(w, "/namespaces/"+ns+"/") {
 			out = append(out, w)
 		}
@@ -305,31 +147,16 @@ func invalid(gen int64, reason, format string, args ...any) metav1.Condition {
 	return condition(translate.ConditionAccepted, metav1.ConditionFalse, reason, gen, format, args...)
 }
 
-// TestHostileInput runs a table of nasty InferenceModels through the real API
-// server and a manager, and through render, in both backend modes. Each ends
-// in a clear condition, a rejection by the API server (and then a condition
-// or an input error from render, which reads files no API server checked),
-// never a panic; the manager, which sees a second namespace too, writes only
-// in the models' namespace and nothing the API server refuses.
-func TestHostileInput(t *testing.T) {
-	for _, backend := range []translate.BackendMode{translate.BackendInferencePool, translate.BackendService} {
-		t.Run(string(backend), func(t *testing.T) { testHostileInput(t, backend) })
-	}
-}
-
-func testHostileInput(t *testing.T, backend translate.BackendMode) {
-	ctx := testContext(t)
-	ns, other := newNamespace(t), newNamespace(t)
-	cfg := testConfig()
-	cfg.Backend = backend
+// hostileInput is the pools every hostile case may use, in namespace ns:
+// pool-a; a 253-character one; and "shared", which exists in namespace
+// other only; and the cases.
+func hostileInput(ns, other string) (pools []client.Object, cases []hostileCase) {
 	name253 := strings.Repeat("n", 252) + "1"
 	pool253 := strings.Repeat("p", 253)
-	// The pools every case may use: pool-a; a 253-character one; and
-	// "shared", which exists in the other namespace only.
 	longPool := alphaPool(ns, pool253)
 	longPool.Spec.Selector = map[v1alpha2.LabelKey]v1alpha2.LabelValue{"app": "long-pool"}
 	longPool.Spec.ExtensionRef.Name = "long-pool-epp"
-	pools := []client.Object{alphaPool(ns, "pool-a"), longPool, alphaPool(other, "shared")}
+	pools = []client.Object{alphaPool(ns, "pool-a"), longPool, alphaPool(other, "shared")}
 
 	modelOf := func(name, modelName string, targets ...v1alpha2.TargetModel) *v1alpha2.InferenceModel {
 		return newModel(ns, name, modelName, "pool-a", targets...)
@@ -359,11 +186,7 @@ func testHostileInput(t *testing.T, backend translate.BackendMode) {
 		}
 	}
 	emoji256 := strings.Repeat("🦙", 256)
-	poolRefNamespace := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "inference.networking.x-k8s.io/v1alpha2", "kind": "InferenceModel",
-		"metadata": map[string]any{"namespace": ns, "name": "poolref-namespace"},
-		"spec":     map[string]any{"modelName": "poolref-namespace", "poolRef": map[string]any{"name": "shared", "namespace": other}},
-	}}
+	poolRefNamespace := poolRefNamespaceModel(ns, other)
 	crossNamespace := newModel(ns, "cross-namespace", "cross-namespace", "shared")
 	unsupportedKind := modelOf("unsupported-kind", "unsupported-kind")
 	// The group spelled out: render reports a poolRef's group as written,
@@ -376,7 +199,7 @@ func testHostileInput(t *testing.T, backend translate.BackendMode) {
 	limits := newModel(ns, name253, strings.Repeat("l", 256), pool253,
 		targets(10, func(i int) string { return fmt.Sprintf("%0253d", i) }, 1000000)...)
 
-	cases := []hostileCase{
+	cases = []hostileCase{
 		{
 			// The CRD only has maxLength: the API server takes CR and LF.
 			name: "CR LF in modelName", model: modelOf("crlf", "chat\r\nX-Injected: 1"),
@@ -516,139 +339,197 @@ func testHostileInput(t *testing.T, backend translate.BackendMode) {
 			},
 		},
 	}
+	return pools, cases
+}
 
-	create(t, pools...)
-	// Strict field validation refuses the namespace field outright.
-	strictErr := k8s.Create(ctx, poolRefNamespace.DeepCopy(), client.FieldValidation("Strict"))
-	if !apierrors.IsBadRequest(strictErr) || !strings.Contains(strictErr.Error(), `unknown field "spec.poolRef.namespace"`) {
-		t.Fatalf("creating a model with poolRef.namespace under strict field validation: %v; want 400 unknown field", strictErr)
-	}
-	m := startManagerWith(t, managerSpec{namespaces: []string{ns, other}, config: cfg})
-	for _, tc := range cases {
-		// What render says, from the same objects (the pools included).
-		out, renderErr := renderObjects(t, cfg, append(slices.Clone(pools), tc.model)...)
-		switch {
-		case tc.renderErr != "":
-			if renderErr == nil || !strings.Contains(renderErr.Error(), tc.renderErr) {
-				t.Errorf("%s: render returned %v; want an input error with %q", tc.name, renderErr, tc.renderErr)
-			}
-		case renderErr != nil:
-			t.Errorf("%s: render: %v", tc.name, renderErr)
-		default:
-			res, ok := resultFor(out, ns, tc.model.GetName())
-			if !ok {
-				t.Errorf("%s: render has no result for the model", tc.name)
-				continue
-			}
-			if diff := cmp.Diff(tc.want(0), res.Conditions, conditionOpts); diff != "" {
-				t.Errorf("%s: render's conditions (-want +got):\n%s", tc.name, diff)
-			}
-			if (res.Route != nil) != tc.routed {
-				t.Errorf("%s: render gives a route: %v; want %v", tc.name, res.Route != nil, tc.routed)
-			}
-		}
+// poolRefNamespaceModel is a model whose poolRef has a namespace field,
+// which the schema does not know.
+func poolRefNamespaceModel(ns, other string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "inference.networking.x-k8s.io/v1alpha2", "kind": "InferenceModel",
+		"metadata": map[string]any{"namespace": ns, "name": "poolref-namespace"},
+		"spec":     map[string]any{"modelName": "poolref-namespace", "poolRef": map[string]any{"name": "shared", "namespace": other}},
+	}}
+}
 
-		// What the API server does with it.
-		err := k8s.Create(ctx, tc.model)
-		if tc.rejected != nil {
-			if !apierrors.IsInvalid(err) {
-				t.Errorf("%s: the API server answered %v; want 422 Invalid", tc.name, err)
-				continue
+// TestHostileInput runs a table of nasty InferenceModels through the real API
+// server and a manager, and through render, in both backend modes. Each ends
+// in a clear condition, a rejection by the API server (and then a condition
+// or an input error from render, which reads files no API server checked),
+// never a panic; the manager, which sees a second namespace too, writes only
+// in the models' namespace and nothing the API server refuses.
+func TestHostileInput(t *testing.T) {
+	for _, backend := range []translate.BackendMode{translate.BackendInferencePool, translate.BackendService} {
+		t.Run(string(backend), func(t *testing.T) {
+			ns, other := newNamespace(t), newNamespace(t)
+			cfg := testConfig()
+			cfg.Backend = backend
+			pools, cases := hostileInput(ns, other)
+			create(t, pools...)
+			m := harness.StartManager(t, harness.ManagerOptions{RestConfig: cluster.Config, Namespaces: []string{ns, other}, Config: cfg})
+			// Every model first, so that the controller works on them all at
+			// once; then each case checks its own.
+			// render reads the models as a file holds them, before the API
+			// server gives them a generation and a uid.
+			asWritten := map[string]client.Object{}
+			created := map[string]error{}
+			for _, tc := range cases {
+				asWritten[tc.name] = tc.model.DeepCopyObject().(client.Object)
+				created[tc.name] = k8s.Create(testContext(t), tc.model)
 			}
-			for _, part := range tc.rejected {
-				if !strings.Contains(err.Error(), part) {
-					t.Errorf("%s: the API server's rejection %q does not mention %q", tc.name, err, part)
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					checkRendered(t, cfg, pools, ns, tc, asWritten[tc.name])
+					checkAdmitted(t, ns, cfg, pools, tc, created[tc.name])
+				})
+			}
+			t.Run("Event notes cut to the API limit", func(t *testing.T) {
+				// The Event of a transition quotes the modelName: for 256
+				// four-byte characters its note is cut to 1,024 bytes.
+				harness.Eventually(t, func() error {
+					model := mustGet(t, &v1alpha2.InferenceModel{}, ns, "model-name-256-emoji")
+					events, err := findEvents(ns, model, "Accepted")
+					if err != nil || len(events) == 0 {
+						return fmt.Errorf("no Accepted Event about model-name-256-emoji (%v)", err)
+					}
+					if note := events[0].Note; len(note) > 1024 || !strings.HasSuffix(note, "…") || !strings.HasPrefix(note, `Accepted=True: modelName "🦙`) {
+						return fmt.Errorf("Event note of %d bytes: %q", len(note), note)
+					}
+					return nil
+				})
+			})
+			t.Run("nothing in the other namespace", func(t *testing.T) {
+				routed := 0
+				for _, tc := range cases {
+					if tc.routed {
+						routed++
+					}
 				}
+				harness.Consistently(t, 2*time.Second, func() error {
+					if n := len(liveList(t, ns, "gateway.networking.k8s.io/v1", "HTTPRoute")); n != routed {
+						return fmt.Errorf("%d routes in %s; want %d", n, ns, routed)
+					}
+					if n := len(liveList(t, other, "gateway.networking.k8s.io/v1", "HTTPRoute")); n != 0 {
+						return fmt.Errorf("%d routes in the other namespace", n)
+					}
+					if services, err := managedServices(other); err != nil || len(services) != 0 {
+						return fmt.Errorf("shadow Services in the other namespace: %v (%v)", services, err)
+					}
+					return m.Running()
+				})
+				if backend == translate.BackendService {
+					services, err := managedServices(ns)
+					if err != nil || len(services) != 2 {
+						t.Fatalf("shadow Services %v (%v); want those of pool-a and the 253-character pool", services, err)
+					}
+				}
+			})
+			t.Run("pool deleted under its model", func(t *testing.T) {
+				// Its route goes, the model says why.
+				doomed := alphaPool(ns, "doomed")
+				create(t, doomed, newModel(ns, "orphan", "orphan", "doomed"))
+				harness.Eventually(t, hasConditions(ns, "orphan", resolved(1, "doomed", alphaGroup), accepted(1, "orphan"), pending(1, "orphan", 1)))
+				harness.Eventually(t, hasTranslatedRoute(t, ns, "orphan", cfg))
+				remove(t, doomed)
+				harness.Eventually(t, hasConditions(ns, "orphan", accepted(1, "orphan"), condition(translate.ConditionResolvedRefs, metav1.ConditionFalse, "PoolNotFound", 1,
+					`InferencePool "doomed" (group inference.networking.x-k8s.io) not found in namespace %q`, ns)))
+				harness.Eventually(t, absent(&gatewayv1.HTTPRoute{}, ns, "orphan-modelroute"))
+				if backend == translate.BackendService {
+					harness.Eventually(t, absent(&corev1.Service{}, ns, translate.ServiceName(alphaGroup, "doomed")))
+				}
+			})
+			t.Run("no write outside the namespace, none invalid", func(t *testing.T) {
+				checkHealthy(t, m)
+				if outside := writesOutside(m, ns); len(outside) != 0 {
+					t.Errorf("writes outside namespace %s:\n%s", ns, strings.Join(outside, "\n"))
+				}
+				if rejected := m.Requests.Rejected(); len(rejected) != 0 {
+					t.Errorf("writes the API server refused as invalid:\n%s", strings.Join(rejected, "\n"))
+				}
+				if len(m.Requests.Writes()) == 0 {
+					t.Errorf("the manager wrote nothing at all")
+				}
+			})
+		})
+	}
+}
+
+// TestPoolRefNamespaceUnderStrictValidation: strict field validation
+// refuses a poolRef with a namespace field outright (the API server's
+// default drops the field; see the hostile case).
+func TestPoolRefNamespaceUnderStrictValidation(t *testing.T) {
+	ns := newNamespace(t)
+	err := k8s.Create(testContext(t), poolRefNamespaceModel(ns, "elsewhere"), client.FieldValidation("Strict"))
+	if !apierrors.IsBadRequest(err) || !strings.Contains(err.Error(), `unknown field "spec.poolRef.namespace"`) {
+		t.Fatalf("creating a model with poolRef.namespace under strict field validation: %v; want 400 unknown field", err)
+	}
+}
+
+// checkRendered checks what render says of the case's model as written,
+// with the pools.
+func checkRendered(t *testing.T, cfg translate.Config, pools []client.Object, ns string, tc hostileCase, model client.Object) {
+	t.Helper()
+	out, err := renderObjects(t, cfg, append(slices.Clone(pools), model)...)
+	switch {
+	case tc.renderErr != "":
+		if err == nil || !strings.Contains(err.Error(), tc.renderErr) {
+			t.Errorf("render returned %v; want an input error with %q", err, tc.renderErr)
+		}
+		return
+	case err != nil:
+		t.Fatalf("render: %v", err)
+	}
+	res, ok := resultFor(out, ns, model.GetName())
+	if !ok {
+		t.Fatalf("render has no result for the model")
+	}
+	if diff := cmp.Diff(tc.want(0), res.Conditions, conditionOpts); diff != "" {
+		t.Errorf("render's conditions (-want +got):\n%s", diff)
+	}
+	if (res.Route != nil) != tc.routed {
+		t.Errorf("render gives a route: %v; want %v", res.Route != nil, tc.routed)
+	}
+}
+
+// checkAdmitted checks what the API server did with the case (createErr is
+// its answer to the create) and, when it took the model, what the
+// controller made of it.
+func checkAdmitted(t *testing.T, ns string, cfg translate.Config, pools []client.Object, tc hostileCase, createErr error) {
+	t.Helper()
+	if tc.rejected != nil {
+		if !apierrors.IsInvalid(createErr) {
+			t.Fatalf("the API server answered %v; want 422 Invalid", createErr)
+		}
+		for _, part := range tc.rejected {
+			if !strings.Contains(createErr.Error(), part) {
+				t.Errorf("the API server's rejection %q does not mention %q", createErr, part)
 			}
-			continue
 		}
-		if err != nil {
-			t.Fatalf("%s: the API server refused the model: %v", tc.name, err)
-		}
+		return
 	}
-	// What the controller makes of what the API server took.
-	for _, tc := range cases {
-		if tc.rejected != nil {
-			continue
-		}
-		name := tc.model.GetName()
-		eventually(t, hasConditions(ns, name, tc.want(1)...))
-		if !tc.routed {
-			continue
-		}
-		eventually(t, hasTranslatedRoute(t, ns, name, cfg))
-		out, _ := renderObjects(t, cfg, append(slices.Clone(pools), tc.model)...)
-		res, _ := resultFor(out, ns, name)
-		route := mustGet(t, &gatewayv1.HTTPRoute{}, ns, translate.RouteName(name))
-		if diff := cmp.Diff(res.Route.Spec, route.Spec, routeOpts); diff != "" {
-			t.Errorf("%s: render's route differs from the live one (-render +live):\n%s", tc.name, diff)
-		}
-		if tc.check != nil {
-			tc.check(t, route)
-		}
+	if createErr != nil {
+		t.Fatalf("the API server refused the model: %v", createErr)
 	}
-	// The Event of a transition quotes the modelName: for 256 four-byte
-	// characters its note is cut to the API server's 1,024 bytes.
-	eventually(t, func() error {
-		model := mustGet(t, &v1alpha2.InferenceModel{}, ns, "model-name-256-emoji")
-		events, err := findEvents(ns, model, "Accepted")
-		if err != nil || len(events) == 0 {
-			return fmt.Errorf("no Accepted Event about model-name-256-emoji (%v)", err)
-		}
-		if note := events[0].Note; len(note) > 1024 || !strings.HasSuffix(note, "…") || !strings.HasPrefix(note, `Accepted=True: modelName "🦙`) {
-			return fmt.Errorf("Event note of %d bytes: %q", len(note), note)
-		}
-		return nil
-	})
-	routed := 0
-	for _, tc := range cases {
-		if tc.routed {
-			routed++
-		}
+	name := tc.model.GetName()
+	harness.Eventually(t, hasConditions(ns, name, tc.want(1)...))
+	if !tc.routed {
+		return
 	}
-	consistently(t, 2*time.Second, func() error {
-		if n := len(liveList(t, ns, "gateway.networking.k8s.io/v1", "HTTPRoute")); n != routed {
-			return fmt.Errorf("%d routes in %s; want %d", n, ns, routed)
-		}
-		if n := len(liveList(t, other, "gateway.networking.k8s.io/v1", "HTTPRoute")); n != 0 {
-			return fmt.Errorf("%d routes in the other namespace", n)
-		}
-		if services, err := managedServices(other); err != nil || len(services) != 0 {
-			return fmt.Errorf("shadow Services in the other namespace: %v (%v)", services, err)
-		}
-		return m.Running()
-	})
-	if backend == translate.BackendService {
-		services, err := managedServices(ns)
-		if err != nil || len(services) != 2 {
-			t.Fatalf("shadow Services %v (%v); want those of pool-a and the 253-character pool", services, err)
-		}
+	harness.Eventually(t, hasTranslatedRoute(t, ns, name, cfg))
+	out, err := renderObjects(t, cfg, append(slices.Clone(pools), tc.model)...)
+	if err != nil {
+		t.Fatalf("render: %v", err)
 	}
-
-	// A pool deleted under a live model: its route goes, the model says why.
-	doomed := alphaPool(ns, "doomed")
-	create(t, doomed, newModel(ns, "orphan", "orphan", "doomed"))
-	eventually(t, hasConditions(ns, "orphan", resolved(1, "doomed", alphaGroup), accepted(1, "orphan"), pending(1, "orphan", 1)))
-	eventually(t, hasTranslatedRoute(t, ns, "orphan", cfg))
-	remove(t, doomed)
-	eventually(t, hasConditions(ns, "orphan", accepted(1, "orphan"), condition(translate.ConditionResolvedRefs, metav1.ConditionFalse, "PoolNotFound", 1,
-		`InferencePool "doomed" (group inference.networking.x-k8s.io) not found in namespace %q`, ns)))
-	eventually(t, absent(&gatewayv1.HTTPRoute{}, ns, "orphan-modelroute"))
-	if backend == translate.BackendService {
-		eventually(t, absent(&corev1.Service{}, ns, translate.ServiceName(alphaGroup, "doomed")))
+	res, ok := resultFor(out, ns, name)
+	if !ok || res.Route == nil {
+		t.Fatalf("render gives the model no route")
 	}
-	checkHealthy(t, m)
-
-	// Nothing written outside the model's namespace, nothing refused as
-	// invalid.
-	if outside := writesOutside(m.testManager, ns); len(outside) != 0 {
-		t.Errorf("writes outside namespace %s:\n%s", ns, strings.Join(outside, "\n"))
+	route := mustGet(t, &gatewayv1.HTTPRoute{}, ns, translate.RouteName(name))
+	if diff := cmp.Diff(res.Route.Spec, route.Spec, routeOpts); diff != "" {
+		t.Errorf("render's route differs from the live one (-render +live):\n%s", diff)
 	}
-	if rejected := m.Writes.Rejected(); len(rejected) != 0 {
-		t.Errorf("writes the API server refused as invalid:\n%s", strings.Join(rejected, "\n"))
-	}
-	if len(m.Writes.Requests()) == 0 {
-		t.Errorf("the manager wrote nothing at all")
+	if tc.check != nil {
+		tc.check(t, route)
 	}
 }
 
@@ -705,12 +586,12 @@ func TestInferencePoolCRDsAbsent(t *testing.T) {
 	for _, backend := range []translate.BackendMode{translate.BackendInferencePool, translate.BackendService} {
 		t.Run(string(backend), func(t *testing.T) {
 			cfg.Backend = backend
-			m := startManagerWith(t, managerSpec{restConfig: bare.Config, namespaces: []string{ns.Name}, config: cfg})
+			m := harness.StartManager(t, harness.ManagerOptions{RestConfig: bare.Config, Namespaces: []string{ns.Name}, Config: cfg})
 			for _, tc := range []struct{ model, pool, group string }{{"alpha", "pool-a", alphaGroup}, {"v1", "pool-b", v1Group}} {
 				notInstalled := condition(translate.ConditionResolvedRefs, metav1.ConditionFalse, "PoolNotFound", 1,
 					`InferencePool %q (group %s) cannot be found: the InferencePool CRD of group %s is not installed (restart modelroute after installing it)`,
 					tc.pool, tc.group, tc.group)
-				eventually(t, func() error {
+				harness.Eventually(t, func() error {
 					got := &v1alpha2.InferenceModel{}
 					if err := c.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: tc.model}, got); err != nil {
 						return err
@@ -721,17 +602,17 @@ func TestInferencePoolCRDsAbsent(t *testing.T) {
 					return nil
 				})
 			}
-			consistently(t, 2*time.Second, func() error {
+			harness.Consistently(t, 2*time.Second, func() error {
 				var routes gatewayv1.HTTPRouteList
 				if err := c.List(ctx, &routes, client.InNamespace(ns.Name)); err != nil || len(routes.Items) != 0 {
 					return fmt.Errorf("%d routes (%v); want none", len(routes.Items), err)
 				}
 				return m.Running()
 			})
-			if outside := writesOutside(m.testManager, ns.Name); len(outside) != 0 {
+			if outside := writesOutside(m, ns.Name); len(outside) != 0 {
 				t.Errorf("writes outside namespace %s:\n%s", ns.Name, strings.Join(outside, "\n"))
 			}
-			if rejected := m.Writes.Rejected(); len(rejected) != 0 {
+			if rejected := m.Requests.Rejected(); len(rejected) != 0 {
 				t.Errorf("writes the API server refused as invalid:\n%s", strings.Join(rejected, "\n"))
 			}
 			checkHealthy(t, m)

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"slices"
 
@@ -8,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	inferencev1 "github.com/modelroute/modelroute/api/v1"
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/translate"
 )
@@ -24,9 +24,9 @@ type inputReader struct {
 
 func (r inputReader) read(ctx context.Context, modelNames ...string) (translate.Input, error) {
 	in := translate.Input{}
-	for _, g := range []string{translate.GroupInferenceAlpha, translate.GroupInferenceV1} {
-		if !r.installed[g] {
-			in.MissingPoolGroups = append(in.MissingPoolGroups, g)
+	for _, g := range poolGroups {
+		if !r.installed[g.group] {
+			in.MissingPoolGroups = append(in.MissingPoolGroups, g.group)
 		}
 	}
 	slices.Sort(modelNames)
@@ -46,24 +46,15 @@ func (r inputReader) read(ctx context.Context, modelNames ...string) (translate.
 		}
 		seen[key] = true
 		name := types.NamespacedName{Namespace: m.Namespace, Name: string(m.Spec.PoolRef.Name)}
-		if name.Name == "" {
+		g := poolGroupOf(cmp.Or(string(m.Spec.PoolRef.Group), translate.GroupInferenceAlpha))
+		if name.Name == "" || g == nil || !r.installed[g.group] {
 			continue
 		}
-		switch group := string(m.Spec.PoolRef.Group); {
-		case (group == "" || group == translate.GroupInferenceAlpha) && r.installed[translate.GroupInferenceAlpha]:
-			pool := v1alpha2.InferencePool{}
-			if ok, err := r.get(ctx, name, &pool); err != nil {
-				return in, err
-			} else if ok {
-				in.AlphaPools = append(in.AlphaPools, pool)
-			}
-		case group == translate.GroupInferenceV1 && r.installed[translate.GroupInferenceV1]:
-			pool := inferencev1.InferencePool{}
-			if ok, err := r.get(ctx, name, &pool); err != nil {
-				return in, err
-			} else if ok {
-				in.V1Pools = append(in.V1Pools, pool)
-			}
+		pool := g.newObject()
+		if ok, err := r.get(ctx, name, pool); err != nil {
+			return in, err
+		} else if ok {
+			g.addTo(&in, pool)
 		}
 	}
 	return in, nil

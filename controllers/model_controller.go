@@ -1,21 +1,17 @@
 package controllers
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
-	"unicode/utf8"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -36,7 +32,7 @@ import (
 var routeKind = childKind{
 	newObject: func() client.Object { return &gatewayv1.HTTPRoute{} },
 	newList:   func() client.ObjectList { return &gatewayv1.HTTPRouteList{} },
-	differs:   exactSpec,
+	drifted:   translate.SpecDrifted,
 	owned:     []string{"parentRefs", "hostnames"},
 }
 
@@ -107,15 +103,8 @@ func (r *ModelReconciler) syncRoute(ctx context.Context, model *v1alpha2.Inferen
 	if res.Route != nil {
 		desired = res.Route
 	}
-	outcome, err := r.writer.sync(ctx, routeKind, model, name, desired)
+	outcome, err := r.writer.reconcile(ctx, routeKind, model, name, desired)
 	if err != nil {
-		return nil, err
-	}
-	keep := name.Name
-	if res.Route == nil {
-		keep = ""
-	}
-	if err := r.writer.prune(ctx, routeKind, model, keep); err != nil {
 		return nil, err
 	}
 	if res.Route == nil {
@@ -125,8 +114,7 @@ func (r *ModelReconciler) syncRoute(ctx context.Context, model *v1alpha2.Inferen
 	switch {
 	case outcome == childForeign:
 		// The Warning Event comes with the status transition.
-		return ptrTo(condition(model, metav1.ConditionFalse, translate.ReasonRouteConflict,
-			fmt.Sprintf("HTTPRoute %q already exists and is not controlled by this InferenceModel; modelroute leaves it untouched: delete or rename it", name.Name))), nil
+		return ptr.To(translate.ForeignRouteCondition(model, name.Name)), nil
 	case translated == nil || translated.Status != metav1.ConditionUnknown:
 		return nil, nil // NoParentRefs: translate has the last word
 	}
@@ -141,7 +129,7 @@ func (r *ModelReconciler) syncRoute(ctx context.Context, model *v1alpha2.Inferen
 			return nil, client.IgnoreNotFound(err)
 		}
 	}
-	return ptrTo(translate.RouteProgrammed(model, route, gateways)), nil
+	return ptr.To(translate.RouteProgrammed(model, route, gateways)), nil
 }
 
 // parentGateways reads from the cache the Gateways route attaches to and
@@ -205,60 +193,11 @@ func (r *ModelReconciler) updateStatus(ctx context.Context, model *v1alpha2.Infe
 	}
 	r.patchedFrom.Store(key, before.ResourceVersion)
 	r.metrics.Set(key, merged)
-	// A Warning for each condition turned False; the other transitions of
-	// this write in one Normal Event, led by Accepted's. A new model thus
-	// costs one Event, not three: each is an API write, and client-go's
-	// Event broadcaster holds a goroutine per Event until the Event
-	// client's rate limiter lets it through.
-	var normal []string
-	var reason string
-	for _, t := range translate.OwnedConditionTypes {
-		old, now := meta.FindStatusCondition(before.Status.Conditions, t), meta.FindStatusCondition(merged, t)
-		if now == nil || (old != nil && old.Status == now.Status && old.Reason == now.Reason) {
-			continue
-		}
-		note := fmt.Sprintf("%s=%s: %s", now.Type, now.Status, now.Message)
-		switch {
-		case now.Status == metav1.ConditionFalse:
-			r.recorder.Eventf(model, nil, corev1.EventTypeWarning, now.Reason, "UpdateStatus", "%s", eventNote(note))
-		case now.Type == translate.ConditionAccepted:
-			normal, reason = append([]string{note}, normal...), now.Reason
-		default:
-			normal = append(normal, note)
-			reason = cmp.Or(reason, now.Reason)
-		}
-	}
-	if len(normal) > 0 {
-		r.recorder.Eventf(model, nil, corev1.EventTypeNormal, reason, "UpdateStatus", "%s", eventNote(strings.Join(normal, "; ")))
+	for _, e := range translate.TransitionEvents(before.Status.Conditions, merged) {
+		r.recorder.Eventf(model, nil, e.Type, e.Reason, "UpdateStatus", "%s", e.Note)
 	}
 	log.FromContext(ctx).V(1).Info("status updated", "conditions", merged)
 	return nil
-}
-
-// maxEventNote is the longest note, in bytes, the API server takes in an
-// events.k8s.io/v1 Event; a condition message quoting a modelName of 256
-// four-byte characters is longer.
-const maxEventNote = 1024
-
-// eventNote cuts note to maxEventNote bytes, on a character boundary, marking
-// the cut with an ellipsis.
-func eventNote(note string) string {
-	if len(note) <= maxEventNote {
-		return note
-	}
-	const ellipsis = "…"
-	cut := maxEventNote - len(ellipsis)
-	for cut > 0 && !utf8.RuneStart(note[cut]) {
-		cut--
-	}
-	return note[:cut] + ellipsis
-}
-
-func condition(model *v1alpha2.InferenceModel, status metav1.ConditionStatus, reason, message string) metav1.Condition {
-	return metav1.Condition{
-		Type: translate.ConditionProgrammed, Status: status, Reason: reason, Message: message,
-		ObservedGeneration: model.Generation,
-	}
 }
 
 func setCondition(conditions []metav1.Condition, c metav1.Condition) {
@@ -283,5 +222,3 @@ func containsModel(models []v1alpha2.InferenceModel, model *v1alpha2.InferenceMo
 		return m.Namespace == model.Namespace && m.Name == model.Name
 	})
 }
-
-func ptrTo[T any](v T) *T { return &v }

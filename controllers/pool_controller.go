@@ -19,7 +19,7 @@ import (
 var serviceKind = childKind{
 	newObject: func() client.Object { return &corev1.Service{} },
 	newList:   func() client.ObjectList { return &corev1.ServiceList{} },
-	differs:   subsetSpec,
+	drifted:   translate.SetFieldsDrifted,
 }
 
 // PoolServiceReconciler keeps the shadow Service of each InferencePool of one
@@ -31,19 +31,18 @@ type PoolServiceReconciler struct {
 	writer   childWriter
 	recorder events.EventRecorder
 	config   translate.Config
-	group    string
-	newPool  func() client.Object
+	pools    poolGroup
 }
 
 // Reconcile handles one InferencePool.
 func (r *PoolServiceReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
-	pool := r.newPool()
+	pool := r.pools.newObject()
 	if ok, err := r.input.get(ctx, req.NamespacedName, pool); err != nil || !ok {
 		return reconcile.Result{}, err // gone: the garbage collector removes its Service
 	}
 	var models v1alpha2.InferenceModelList
 	if err := r.client.List(ctx, &models, client.MatchingFields{
-		IndexModelPool: PoolIndexKey(req.Namespace, r.group, req.Name),
+		IndexModelPool: PoolIndexKey(req.Namespace, r.pools.group, req.Name),
 	}); err != nil {
 		return reconcile.Result{}, err
 	}
@@ -51,6 +50,7 @@ func (r *PoolServiceReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	for _, m := range models.Items {
 		names = append(names, m.Spec.ModelName)
 	}
+	name := types.NamespacedName{Namespace: req.Namespace, Name: translate.ServiceName(r.pools.group, req.Name)}
 	var desired client.Object
 	if len(names) > 0 {
 		in, err := r.input.read(ctx, names...)
@@ -61,25 +61,16 @@ func (r *PoolServiceReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		if err != nil {
 			return reconcile.Result{}, err
 		}
-		serviceName := translate.ServiceName(r.group, req.Name)
 		if i := slices.IndexFunc(out.Services, func(s *corev1.Service) bool {
-			return s.Namespace == req.Namespace && s.Name == serviceName
+			return s.Namespace == name.Namespace && s.Name == name.Name
 		}); i >= 0 {
 			desired = out.Services[i]
 		}
 	}
-	name := types.NamespacedName{Namespace: req.Namespace, Name: translate.ServiceName(r.group, req.Name)}
-	outcome, err := r.writer.sync(ctx, serviceKind, pool, name, desired)
-	if err != nil {
-		return reconcile.Result{}, err
-	}
+	outcome, err := r.writer.reconcile(ctx, serviceKind, pool, name, desired)
 	if outcome == childForeign && desired != nil {
-		r.recorder.Eventf(pool, nil, corev1.EventTypeWarning, translate.ReasonRouteConflict, "ApplyService",
+		r.recorder.Eventf(pool, nil, corev1.EventTypeWarning, translate.ReasonServiceConflict, "ApplyService",
 			"Service %s exists and is not controlled by this InferencePool; it was left untouched", name.Name)
 	}
-	keep := name.Name
-	if desired == nil {
-		keep = ""
-	}
-	return reconcile.Result{}, r.writer.prune(ctx, serviceKind, pool, keep)
+	return reconcile.Result{}, err
 }

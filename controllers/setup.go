@@ -22,7 +22,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
-	inferencev1 "github.com/modelroute/modelroute/api/v1"
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/translate"
 )
@@ -55,13 +54,13 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	}
 	installed := map[string]bool{}
 	log := ctrl.Log.WithName("setup")
-	for _, group := range []string{translate.GroupInferenceAlpha, translate.GroupInferenceV1} {
-		_, err := mapper.RESTMapping(schema.GroupKind{Group: group, Kind: translate.KindInferencePool})
+	for _, g := range poolGroups {
+		_, err := mapper.RESTMapping(schema.GroupKind{Group: g.group, Kind: translate.KindInferencePool})
 		switch {
 		case err == nil:
-			installed[group] = true
+			installed[g.group] = true
 		case meta.IsNoMatchError(err):
-			log.Info("InferencePool CRD not installed: not watching it; models referencing it report PoolNotFound (restart after installing it)", "group", group)
+			log.Info("InferencePool CRD not installed: not watching it; models referencing it report PoolNotFound (restart after installing it)", "group", g.group)
 		default:
 			return err
 		}
@@ -76,9 +75,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	c := mgr.GetClient()
 	in := inputReader{client: c, installed: installed}
 	recorder := mgr.GetEventRecorder(FieldManager)
+	writer := childWriter{client: c, reader: mgr.GetAPIReader()}
 	models := &ModelReconciler{
-		client: c, input: in, writer: childWriter{client: c, reader: mgr.GetAPIReader()},
-		recorder: recorder, config: opts.Config, metrics: metrics,
+		client: c, input: in, writer: writer, recorder: recorder, config: opts.Config, metrics: metrics,
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("inferencemodel").
@@ -100,13 +99,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			builder.WithPredicates(updatedWhen(func(old, new *gatewayv1.GatewayClass) bool {
 				return !equality.Semantic.DeepEqual(old.Status.SupportedFeatures, new.Status.SupportedFeatures)
 			})))
-	poolWatches := map[string]client.Object{
-		translate.GroupInferenceAlpha: &v1alpha2.InferencePool{},
-		translate.GroupInferenceV1:    &inferencev1.InferencePool{},
-	}
-	for group, pool := range poolWatches {
-		if installed[group] {
-			b = b.Watches(pool, handler.EnqueueRequestsFromMapFunc(mapModels(c, poolModels(group))))
+	for _, g := range poolGroups {
+		if installed[g.group] {
+			b = b.Watches(g.newObject(), handler.EnqueueRequestsFromMapFunc(mapModels(c, poolModels(g.group))))
 		}
 	}
 	if err := b.Complete(models); err != nil {
@@ -115,24 +110,19 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if opts.Config.Backend != translate.BackendService {
 		return nil
 	}
-	for group, pool := range poolWatches {
-		if !installed[group] {
+	for _, g := range poolGroups {
+		if !installed[g.group] {
 			continue
 		}
-		newPool := map[string]func() client.Object{
-			translate.GroupInferenceAlpha: func() client.Object { return &v1alpha2.InferencePool{} },
-			translate.GroupInferenceV1:    func() client.Object { return &inferencev1.InferencePool{} },
-		}[group]
 		services := &PoolServiceReconciler{
-			client: c, input: in, writer: childWriter{client: c, reader: mgr.GetAPIReader()},
-			recorder: recorder, config: opts.Config, group: group, newPool: newPool,
+			client: c, input: in, writer: writer, recorder: recorder, config: opts.Config, pools: g,
 		}
 		err := ctrl.NewControllerManagedBy(mgr).
-			Named("shadowservice-"+group).
-			For(pool).
+			Named("shadowservice-"+g.group).
+			For(g.newObject()).
 			Owns(&corev1.Service{}).
 			// Any model of the pool may change whether it needs a Service.
-			Watches(&v1alpha2.InferenceModel{}, handler.EnqueueRequestsFromMapFunc(modelPool(group))).
+			Watches(&v1alpha2.InferenceModel{}, handler.EnqueueRequestsFromMapFunc(modelPool(g.group))).
 			Complete(services)
 		if err != nil {
 			return err

@@ -6,11 +6,9 @@ package controllers_test
 // namespace, whose API writes are counted.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -27,16 +25,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/transport"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/modelroute/modelroute/controllers"
+	"github.com/modelroute/modelroute/internal/testing/harness"
 	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
@@ -49,11 +43,6 @@ var (
 	// k8s is the tests' own admin client: it reads the API server directly
 	// (no cache) and its requests are not counted.
 	k8s client.Client
-)
-
-const (
-	pollInterval = 100 * time.Millisecond
-	pollTimeout  = 20 * time.Second
 )
 
 func TestMain(m *testing.M) {
@@ -116,38 +105,6 @@ func runSuite(m *testing.M) int {
 	return m.Run()
 }
 
-// eventually polls check every 100ms until it returns nil, and fails the
-// test with check's last error after 20s.
-func eventually(t *testing.T, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(pollTimeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still not true after %s: %v", pollTimeout, err)
-		}
-		time.Sleep(pollInterval)
-	}
-}
-
-// consistently checks every 100ms for d that check keeps returning nil.
-func consistently(t *testing.T, d time.Duration, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		if err := check(); err != nil {
-			t.Fatalf("stopped being true within %s: %v", d, err)
-		}
-		if time.Now().After(deadline) {
-			return
-		}
-		time.Sleep(pollInterval)
-	}
-}
-
 func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
@@ -180,158 +137,11 @@ func newNamespace(t *testing.T) string {
 	return ns.Name
 }
 
-// writeCounter records the mutating requests (any method but GET) sent
-// through a rest.Config.
-type writeCounter struct {
-	mu       sync.Mutex
-	requests []string // "METHOD path -> status"
-	failed   []string // those answered with 400 or 422: rejected by validation
-}
-
-func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
-	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
-		resp, err := rt.RoundTrip(req)
-		if req.Method == http.MethodGet {
-			return resp, err
-		}
-		status := "error: " + fmt.Sprint(err)
-		if err == nil {
-			status = resp.Status
-		}
-		line := fmt.Sprintf("%s %s -> %s", req.Method, req.URL.Path, status)
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		w.requests = append(w.requests, line)
-		if err == nil && (resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnprocessableEntity) {
-			w.failed = append(w.failed, line)
-		}
-		return resp, err
-	})
-}
-
-type roundTripperFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
-
-// Requests returns the mutating requests so far.
-func (w *writeCounter) Requests() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]string(nil), w.requests...)
-}
-
-// Rejected returns the mutating requests the API server rejected as invalid.
-func (w *writeCounter) Rejected() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]string(nil), w.failed...)
-}
-
-// matching returns the requests whose line contains every part.
-func matching(requests []string, parts ...string) []string {
-	var out []string
-	for _, r := range requests {
-		ok := true
-		for _, p := range parts {
-			ok = ok && strings.Contains(r, p)
-		}
-		if ok {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// logBuffer keeps a manager's log, printed only when its test fails.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) write(prefix, args string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	fmt.Fprintf(&b.buf, "%s %s %s\n", time.Now().Format("15:04:05.000"), prefix, args)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// testManager is one in-process modelroute controller.
-type testManager struct {
-	Writes  *writeCounter
-	Metrics *controllers.ConditionMetrics
-	stop    func()
-}
-
-// Stop stops the manager and waits for it to return; idempotent.
-func (m *testManager) Stop() { m.stop() }
-
-// startManager starts a manager that caches only namespace ns, with
-// controllers.Setup and cfg, and stops it when the test ends.
-func startManager(t *testing.T, ns string, cfg translate.Config) *testManager {
+// startManager starts the reconcilers with cfg, as the suite cluster's
+// admin, caching only namespace ns; they stop when the test ends.
+func startManager(t *testing.T, ns string, cfg translate.Config) *harness.Manager {
 	t.Helper()
-	writes := &writeCounter{}
-	restConfig := rest.CopyConfig(cluster.Config)
-	restConfig.WrapTransport = transport.Wrappers(restConfig.WrapTransport, writes.wrap)
-	logs := &logBuffer{}
-	logger := funcr.New(logs.write, funcr.Options{Verbosity: 1})
-	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
-		Scheme:                 scheme,
-		Logger:                 logger,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  controllers.CacheOptions(ns),
-		// Every test starts the same controllers again in this process.
-		Controller:              config.Controller{SkipNameValidation: ptr.To(true)},
-		GracefulShutdownTimeout: ptr.To(20 * time.Second),
-	})
-	if err != nil {
-		t.Fatalf("creating manager: %v", err)
-	}
-	ctx, cancel := context.WithCancel(ctrl.LoggerInto(context.Background(), logger))
-	m := &testManager{Writes: writes, Metrics: controllers.NewConditionMetrics()}
-	if err := controllers.Setup(ctx, mgr, controllers.Options{Config: cfg, Concurrency: 2, Metrics: m.Metrics}); err != nil {
-		cancel()
-		t.Fatalf("controllers.Setup: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	var once sync.Once
-	m.stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("manager stopped with: %v", err)
-				}
-			case <-time.After(time.Minute):
-				t.Errorf("manager did not stop within a minute")
-			}
-		})
-	}
-	t.Cleanup(func() {
-		m.Stop()
-		if t.Failed() {
-			t.Logf("manager log:\n%s", logs)
-			t.Logf("manager writes:\n%s", strings.Join(writes.Requests(), "\n"))
-		}
-	})
-	syncCtx, syncCancel := context.WithTimeout(ctx, pollTimeout)
-	defer syncCancel()
-	if !mgr.GetCache().WaitForCacheSync(syncCtx) {
-		select {
-		case err := <-done:
-			t.Fatalf("manager stopped before its caches synced: %v", err)
-		default:
-			t.Fatalf("manager caches did not sync within %s", pollTimeout)
-		}
-	}
-	return m
+	return harness.StartManager(t, harness.ManagerOptions{RestConfig: cluster.Config, Namespaces: []string{ns}, Config: cfg})
 }
 
 // modelsSeen counts the models whose conditions the manager's metrics

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
 )
@@ -21,7 +22,7 @@ func BenchmarkTranslate(b *testing.B) {
 	}
 	for i := range 10 {
 		model.Spec.TargetModels = append(model.Spec.TargetModels,
-			v1alpha2.TargetModel{Name: fmt.Sprintf("chat-lora-%d", i), Weight: ptrTo(int32(10 * (i + 1)))})
+			v1alpha2.TargetModel{Name: fmt.Sprintf("chat-lora-%d", i), Weight: ptr.To(int32(10 * (i + 1)))})
 	}
 	in := Input{
 		Models: []v1alpha2.InferenceModel{model},
@@ -31,7 +32,10 @@ func BenchmarkTranslate(b *testing.B) {
 		}},
 	}
 	cfg := DefaultConfig()
-	ref, _ := ParseParentRef("infra/gw")
+	ref, err := ParseParentRef("infra/gw")
+	if err != nil {
+		b.Fatal(err)
+	}
 	cfg.ParentRefs = append(cfg.ParentRefs, ref)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -56,6 +57,11 @@ const (
 	ReasonUnsupportedFeature = "UnsupportedFeature"
 )
 
+// ReasonServiceConflict is the reason of the Warning Event on an
+// InferencePool whose shadow Service's name is held by a Service modelroute
+// does not control (service mode).
+const ReasonServiceConflict = "ServiceConflict"
+
 // OwnedConditionTypes are the condition types modelroute writes; a type in
 // this list but absent from a result is removed from the status.
 var OwnedConditionTypes = []string{ConditionResolvedRefs, ConditionAccepted, ConditionProgrammed}
@@ -96,7 +102,7 @@ func MergeConditions(existing, computed []metav1.Condition, now metav1.Time) []m
 func PendingMessage(route string, waiting []gatewayv1.ParentReference) string {
 	names := make([]string, 0, len(waiting))
 	for _, ref := range waiting {
-		name := string(deref(ref.Namespace)) + "/" + string(ref.Name)
+		name := string(ptr.Deref(ref.Namespace, "")) + "/" + string(ref.Name)
 		if ref.SectionName != nil {
 			name += "/" + string(*ref.SectionName)
 		}

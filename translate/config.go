@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -121,13 +122,13 @@ func ParseParentRef(s string) (gatewayv1.ParentReference, error) {
 		return gatewayv1.ParentReference{}, fmt.Errorf("%q is not NAMESPACE/NAME[/SECTION]", s)
 	}
 	ref := gatewayv1.ParentReference{
-		Group:     ptrTo(gatewayv1.Group(gatewayv1.GroupName)),
-		Kind:      ptrTo(gatewayv1.Kind("Gateway")),
-		Namespace: ptrTo(gatewayv1.Namespace(parts[0])),
+		Group:     ptr.To(gatewayv1.Group(gatewayv1.GroupName)),
+		Kind:      ptr.To(gatewayv1.Kind("Gateway")),
+		Namespace: ptr.To(gatewayv1.Namespace(parts[0])),
 		Name:      gatewayv1.ObjectName(parts[1]),
 	}
 	if len(parts) == 3 {
-		ref.SectionName = ptrTo(gatewayv1.SectionName(parts[2]))
+		ref.SectionName = ptr.To(gatewayv1.SectionName(parts[2]))
 	}
 	if err := validParentRef(ref); err != nil {
 		return gatewayv1.ParentReference{}, fmt.Errorf("%q: %w", s, err)
@@ -175,5 +176,3 @@ func dedupe(items []string) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
-
-func ptrTo[T any](v T) *T { return &v }

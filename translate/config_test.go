@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/modelroute/modelroute/translate"
@@ -36,7 +37,7 @@ func TestConfigValidateOK(t *testing.T) {
 	var refs32 []gatewayv1.ParentReference
 	var hosts16 []gatewayv1.Hostname
 	for i := range 32 {
-		refs32 = append(refs32, gw("gw", fmt.Sprintf("g%d", i), ""))
+		refs32 = append(refs32, gatewayRef("gw", fmt.Sprintf("g%d", i), ""))
 	}
 	for i := range 16 {
 		hosts16 = append(hosts16, gatewayv1.Hostname(fmt.Sprintf("h%d.example.com", i)))
@@ -65,7 +66,7 @@ func TestConfigValidateOK(t *testing.T) {
 		{"32 parent refs", func(c *translate.Config) { c.ParentRefs = refs32 }},
 		{"33 parent refs, one a duplicate", func(c *translate.Config) { c.ParentRefs = append(refs32[:32:32], refs32[0]) }},
 		{"parent refs with sections", func(c *translate.Config) {
-			c.ParentRefs = []gatewayv1.ParentReference{gw("gw", "a", "http"), gw("gw", "a", "https")}
+			c.ParentRefs = []gatewayv1.ParentReference{gatewayRef("gw", "a", "http"), gatewayRef("gw", "a", "https")}
 		}},
 		{"16 hostnames", func(c *translate.Config) { c.Hostnames = hosts16 }},
 		{"17 hostnames, one a duplicate", func(c *translate.Config) { c.Hostnames = append(hosts16[:16:16], hosts16[3]) }},
@@ -88,7 +89,7 @@ func TestConfigValidateErrors(t *testing.T) {
 	}
 	var parentRefs33 []gatewayv1.ParentReference
 	for i := range 33 {
-		parentRefs33 = append(parentRefs33, gw("gw", fmt.Sprintf("g%d", i), ""))
+		parentRefs33 = append(parentRefs33, gatewayRef("gw", fmt.Sprintf("g%d", i), ""))
 	}
 	for i := range 17 {
 		hosts17 = append(hosts17, gatewayv1.Hostname(fmt.Sprintf("h%d.example.com", i)))
@@ -145,10 +146,10 @@ func TestConfigValidateErrors(t *testing.T) {
 			c.ParentRefs = []gatewayv1.ParentReference{{Name: "gw"}}
 		}, []string{"--parent-ref", "namespace"}},
 		{"parent ref with bad name", func(c *translate.Config) {
-			c.ParentRefs = []gatewayv1.ParentReference{gw("gw", "Bad_Name", "")}
+			c.ParentRefs = []gatewayv1.ParentReference{gatewayRef("gw", "Bad_Name", "")}
 		}, []string{"--parent-ref"}},
 		{"parent ref with bad section", func(c *translate.Config) {
-			c.ParentRefs = []gatewayv1.ParentReference{gw("gw", "main", "Bad Section")}
+			c.ParentRefs = []gatewayv1.ParentReference{gatewayRef("gw", "main", "Bad Section")}
 		}, []string{"--parent-ref"}},
 		{"33 parent refs", func(c *translate.Config) { c.ParentRefs = parentRefs33 }, []string{"--parent-ref", "33", "32"}},
 		{"bad hostname", func(c *translate.Config) { c.Hostnames = []gatewayv1.Hostname{"Bad.Example"} }, []string{"--hostname", "Bad.Example"}},
@@ -185,22 +186,22 @@ func TestParseParentRef(t *testing.T) {
 		want gatewayv1.ParentReference
 	}{
 		{"gw/main", gatewayv1.ParentReference{
-			Group:     ptr(gatewayv1.Group("gateway.networking.k8s.io")),
-			Kind:      ptr(gatewayv1.Kind("Gateway")),
-			Namespace: ptr(gatewayv1.Namespace("gw")),
+			Group:     ptr.To(gatewayv1.Group("gateway.networking.k8s.io")),
+			Kind:      ptr.To(gatewayv1.Kind("Gateway")),
+			Namespace: ptr.To(gatewayv1.Namespace("gw")),
 			Name:      "main",
 		}},
 		{"gw/main/https", gatewayv1.ParentReference{
-			Group:       ptr(gatewayv1.Group("gateway.networking.k8s.io")),
-			Kind:        ptr(gatewayv1.Kind("Gateway")),
-			Namespace:   ptr(gatewayv1.Namespace("gw")),
+			Group:       ptr.To(gatewayv1.Group("gateway.networking.k8s.io")),
+			Kind:        ptr.To(gatewayv1.Kind("Gateway")),
+			Namespace:   ptr.To(gatewayv1.Namespace("gw")),
 			Name:        "main",
-			SectionName: ptr(gatewayv1.SectionName("https")),
+			SectionName: ptr.To(gatewayv1.SectionName("https")),
 		}},
-		{"  gw/main  ", gw("gw", "main", "")},
-		{"infra-1/my.gateway/listener.1", gw("infra-1", "my.gateway", "listener.1")},
-		{"0ns/0gw", gw("0ns", "0gw", "")},
-		{strings.Repeat("n", 63) + "/" + strings.Repeat("g", 253), gw(strings.Repeat("n", 63), strings.Repeat("g", 253), "")},
+		{"  gw/main  ", gatewayRef("gw", "main", "")},
+		{"infra-1/my.gateway/listener.1", gatewayRef("infra-1", "my.gateway", "listener.1")},
+		{"0ns/0gw", gatewayRef("0ns", "0gw", "")},
+		{strings.Repeat("n", 63) + "/" + strings.Repeat("g", 253), gatewayRef(strings.Repeat("n", 63), strings.Repeat("g", 253), "")},
 	} {
 		got, err := translate.ParseParentRef(tc.in)
 		if err != nil {
@@ -239,9 +240,9 @@ func TestParseParentRefs(t *testing.T) {
 	}{
 		{"", nil},
 		{" , ,", nil},
-		{"gw/a", []gatewayv1.ParentReference{gw("gw", "a", "")}},
+		{"gw/a", []gatewayv1.ParentReference{gatewayRef("gw", "a", "")}},
 		// Order and duplicates are kept; Translate normalizes.
-		{"gw/b/s, gw/a ,gw/b/s,", []gatewayv1.ParentReference{gw("gw", "b", "s"), gw("gw", "a", ""), gw("gw", "b", "s")}},
+		{"gw/b/s, gw/a ,gw/b/s,", []gatewayv1.ParentReference{gatewayRef("gw", "b", "s"), gatewayRef("gw", "a", ""), gatewayRef("gw", "b", "s")}},
 	} {
 		got, err := translate.ParseParentRefs(tc.in)
 		if err != nil {
@@ -298,13 +299,35 @@ func TestParseHostnames(t *testing.T) {
 // without group gateway.networking.k8s.io and kind Gateway.
 func TestConfigParentRefsWithoutGroupKind(t *testing.T) {
 	cfg := config(func(c *translate.Config) {
-		c.ParentRefs = []gatewayv1.ParentReference{{Namespace: ptr(gatewayv1.Namespace("gw")), Name: "main"}}
+		c.ParentRefs = []gatewayv1.ParentReference{{Namespace: ptr.To(gatewayv1.Namespace("gw")), Name: "main"}}
 	})
 	out, err := translate.Translate(input(model("m1", "llama"), alphaPool("pool")), cfg)
 	if err != nil {
 		return // rejecting such a Config is an acceptable fix too
 	}
-	if diff := cmp.Diff([]gatewayv1.ParentReference{gw("gw", "main", "")}, out.Models[0].Route.Spec.ParentRefs); diff != "" {
+	if diff := cmp.Diff([]gatewayv1.ParentReference{gatewayRef("gw", "main", "")}, out.Models[0].Route.Spec.ParentRefs); diff != "" {
 		t.Errorf("parentRefs (-want +got):\n%s", diff)
 	}
+}
+
+func TestTranslateInvalidConfig(t *testing.T) {
+	got, err := translate.Translate(input(model("m1", "llama"), alphaPool("pool")),
+		config(func(c *translate.Config) { c.Backend = "gateway" }))
+	if err == nil || !strings.Contains(err.Error(), "--backend") {
+		t.Errorf("Translate error = %v, want one naming --backend", err)
+	}
+	if diff := cmp.Diff(translate.Output{}, got); diff != "" {
+		t.Errorf("output on error (-want +got):\n%s", diff)
+	}
+}
+
+func TestTranslateWithDefaultConfig(t *testing.T) {
+	cfg := translate.DefaultConfig()
+	cfg.ParentRefs = []gatewayv1.ParentReference{gatewayRef("gw", "main", "")}
+	got, err := translate.Translate(input(model("m1", "llama", targets(target("lora"))), alphaPool("pool")), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOutput(t, got, []wantModel{routed("m1", "llama", wantRoute("m1", "llama",
+		routeRuleSetsHeaders(header(rewriteHeader, "lora"))))}, nil)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
@@ -46,7 +47,7 @@ func FuzzTranslate(f *testing.F) {
 				if tm.name != "" {
 					t := v1alpha2.TargetModel{Name: tm.name}
 					if tm.w != 0 {
-						t.Weight = ptrTo(tm.w)
+						t.Weight = ptr.To(tm.w)
 					}
 					m.Spec.TargetModels = append(m.Spec.TargetModels, t)
 				}
@@ -84,7 +85,10 @@ func FuzzTranslate(f *testing.F) {
 		reversed := in
 		reversed.Models = slices.Clone(in.Models)
 		slices.Reverse(reversed.Models)
-		again, _ := Translate(reversed, cfg)
+		again, err := Translate(reversed, cfg)
+		if err != nil {
+			t.Fatalf("Translate of the reversed input: %v", err)
+		}
 		if diff := cmp.Diff(out, again); diff != "" {
 			t.Errorf("output depends on input order (-forward +reversed):\n%s", diff)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 )
 
@@ -47,17 +48,17 @@ func TestLimitsMatchPinnedGatewayAPI(t *testing.T) {
 	headerSet := filter.Properties["requestHeaderModifier"].Properties["set"]
 
 	got := map[string]int64{
-		"MaxParentRefs":         deref(spec.Properties["parentRefs"].MaxItems),
-		"MaxHostnames":          deref(spec.Properties["hostnames"].MaxItems),
-		"MaxHostnameLength":     deref(spec.Properties["hostnames"].Items.Schema.MaxLength),
-		"MaxMatchesPerRule":     deref(rule.Properties["matches"].MaxItems),
-		"MaxBackendRefsPerRule": deref(rule.Properties["backendRefs"].MaxItems),
-		"MaxHeaderValueLength":  deref(header.Properties["value"].MaxLength),
-		"MaxHeaderNameLength":   deref(header.Properties["name"].MaxLength),
-		"MaxPathLength":         deref(match.Properties["path"].Properties["value"].MaxLength),
-		"MaxBackendWeight":      int64(deref(backend.Properties["weight"].Maximum)),
-		"MaxHeaderSets":         deref(headerSet.MaxItems),
-		"SetHeaderValueLength":  deref(headerSet.Items.Schema.Properties["value"].MaxLength),
+		"MaxParentRefs":         ptr.Deref(spec.Properties["parentRefs"].MaxItems, 0),
+		"MaxHostnames":          ptr.Deref(spec.Properties["hostnames"].MaxItems, 0),
+		"MaxHostnameLength":     ptr.Deref(spec.Properties["hostnames"].Items.Schema.MaxLength, 0),
+		"MaxMatchesPerRule":     ptr.Deref(rule.Properties["matches"].MaxItems, 0),
+		"MaxBackendRefsPerRule": ptr.Deref(rule.Properties["backendRefs"].MaxItems, 0),
+		"MaxHeaderValueLength":  ptr.Deref(header.Properties["value"].MaxLength, 0),
+		"MaxHeaderNameLength":   ptr.Deref(header.Properties["name"].MaxLength, 0),
+		"MaxPathLength":         ptr.Deref(match.Properties["path"].Properties["value"].MaxLength, 0),
+		"MaxBackendWeight":      int64(ptr.Deref(backend.Properties["weight"].Maximum, 0)),
+		"MaxHeaderSets":         ptr.Deref(headerSet.MaxItems, 0),
+		"SetHeaderValueLength":  ptr.Deref(headerSet.Items.Schema.Properties["value"].MaxLength, 0),
 	}
 	want := map[string]int64{
 		"MaxParentRefs":         MaxParentRefs,

@@ -169,8 +169,8 @@ func TestRouteNameClash(t *testing.T) {
 		t.Fatalf("the inputs no longer clash: %q vs %q", translate.RouteName(long), translate.RouteName(crafted))
 	}
 	out, err := translate.Translate(input(
-		model(long, "llama", age(0), parentsAnn("gw/main")),
-		model(crafted, "mistral", age(time.Hour), parentsAnn("gw/main")),
+		model(long, "llama", createdAfter(0), parentRefsAnnotation("gw/main")),
+		model(crafted, "mistral", createdAfter(time.Hour), parentRefsAnnotation("gw/main")),
 		alphaPool("pool"),
 	), config())
 	if err != nil {

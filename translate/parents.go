@@ -5,35 +5,20 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
-
-// valueOr is *p, or def when p is nil (an API default).
-func valueOr[T any](p *T, def T) T {
-	if p == nil {
-		return def
-	}
-	return *p
-}
-
 func compareParentRefs(a, b gatewayv1.ParentReference) int {
 	return cmp.Or(
-		cmp.Compare(deref(a.Namespace), deref(b.Namespace)),
+		cmp.Compare(ptr.Deref(a.Namespace, ""), ptr.Deref(b.Namespace, "")),
 		cmp.Compare(a.Name, b.Name),
-		cmp.Compare(deref(a.SectionName), deref(b.SectionName)),
+		cmp.Compare(ptr.Deref(a.SectionName, ""), ptr.Deref(b.SectionName, "")),
 	)
 }
 
 func sameParent(a, b gatewayv1.ParentReference) bool {
-	return deref(a.Namespace) == deref(b.Namespace) && a.Name == b.Name
+	return ptr.Deref(a.Namespace, "") == ptr.Deref(b.Namespace, "") && a.Name == b.Name
 }
 
 // normalizeParentRefs sorts and deduplicates parent refs. A ref to a whole
@@ -44,10 +29,10 @@ func normalizeParentRefs(refs []gatewayv1.ParentReference) []gatewayv1.ParentRef
 	for i, r := range refs {
 		// Write the defaults the API server would, for refs built in code.
 		if r.Group == nil {
-			r.Group = ptrTo(gatewayv1.Group(gatewayv1.GroupName))
+			r.Group = ptr.To(gatewayv1.Group(gatewayv1.GroupName))
 		}
 		if r.Kind == nil {
-			r.Kind = ptrTo(gatewayv1.Kind("Gateway"))
+			r.Kind = ptr.To(gatewayv1.Kind("Gateway"))
 		}
 		sorted[i] = r
 	}

@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/gateway-api/pkg/features"
 
@@ -86,6 +87,14 @@ func RouteProgrammed(model *v1alpha2.InferenceModel, route *gatewayv1.HTTPRoute,
 		"HTTPRoute %q is accepted by every parent Gateway", route.Name)
 }
 
+// ForeignRouteCondition is model's Programmed condition when an object
+// modelroute does not control holds the name of its route: the controller
+// leaves that object untouched.
+func ForeignRouteCondition(model *v1alpha2.InferenceModel, route string) metav1.Condition {
+	return condition(model, ConditionProgrammed, metav1.ConditionFalse, ReasonRouteConflict,
+		"HTTPRoute %q already exists and is not controlled by this InferenceModel; modelroute leaves it untouched: delete or rename it", route)
+}
+
 // unsupportedFeature finds the first parent, in spec order, whose class
 // lists its features without one the route needs.
 func unsupportedFeature(model *v1alpha2.InferenceModel, route *gatewayv1.HTTPRoute, gateways []ParentGateway) (metav1.Condition, bool) {
@@ -115,7 +124,7 @@ func findGateway(gateways []ParentGateway, routeNamespace string, ref gatewayv1.
 	if !isGatewayRef(ref) {
 		return nil
 	}
-	ns := cmp.Or(string(deref(ref.Namespace)), routeNamespace)
+	ns := cmp.Or(string(ptr.Deref(ref.Namespace, "")), routeNamespace)
 	for i := range gateways {
 		if gateways[i].Namespace == ns && gateways[i].Name == string(ref.Name) {
 			return &gateways[i]
@@ -127,7 +136,7 @@ func findGateway(gateways []ParentGateway, routeNamespace string, ref gatewayv1.
 // isGatewayRef reports whether ref names a Gateway (the defaults of group
 // and kind included).
 func isGatewayRef(ref gatewayv1.ParentReference) bool {
-	return valueOr(ref.Group, gatewayv1.GroupName) == gatewayv1.GroupName && valueOr(ref.Kind, "Gateway") == "Gateway"
+	return ptr.Deref(ref.Group, gatewayv1.GroupName) == gatewayv1.GroupName && ptr.Deref(ref.Kind, "Gateway") == "Gateway"
 }
 
 // GatewayOf returns the namespace and name of the Gateway ref names, with
@@ -136,7 +145,7 @@ func GatewayOf(routeNamespace string, ref gatewayv1.ParentReference) (namespace,
 	if !isGatewayRef(ref) {
 		return "", "", false
 	}
-	return cmp.Or(string(deref(ref.Namespace)), routeNamespace), string(ref.Name), true
+	return cmp.Or(string(ptr.Deref(ref.Namespace, "")), routeNamespace), string(ref.Name), true
 }
 
 // parentVerdict returns the first failing or, failing none, the Accepted
@@ -172,16 +181,18 @@ func parentVerdict(route *gatewayv1.HTTPRoute, ref gatewayv1.ParentReference) *m
 // sameParentRef compares two parent references with the API's defaults
 // filled in: the Gateway group and kind, and the route's namespace.
 func sameParentRef(routeNamespace string, a, b gatewayv1.ParentReference) bool {
-	ns := func(r gatewayv1.ParentReference) string { return cmp.Or(string(deref(r.Namespace)), routeNamespace) }
-	return valueOr(a.Group, gatewayv1.GroupName) == valueOr(b.Group, gatewayv1.GroupName) &&
-		valueOr(a.Kind, "Gateway") == valueOr(b.Kind, "Gateway") &&
+	ns := func(r gatewayv1.ParentReference) string {
+		return cmp.Or(string(ptr.Deref(r.Namespace, "")), routeNamespace)
+	}
+	return ptr.Deref(a.Group, gatewayv1.GroupName) == ptr.Deref(b.Group, gatewayv1.GroupName) &&
+		ptr.Deref(a.Kind, "Gateway") == ptr.Deref(b.Kind, "Gateway") &&
 		ns(a) == ns(b) && a.Name == b.Name &&
-		deref(a.SectionName) == deref(b.SectionName) && deref(a.Port) == deref(b.Port)
+		ptr.Deref(a.SectionName, "") == ptr.Deref(b.SectionName, "") && ptr.Deref(a.Port, 0) == ptr.Deref(b.Port, 0)
 }
 
 // parentName is NAMESPACE/NAME[/SECTION] of a parent reference.
 func parentName(routeNamespace string, ref gatewayv1.ParentReference) string {
-	name := cmp.Or(string(deref(ref.Namespace)), routeNamespace) + "/" + string(ref.Name)
+	name := cmp.Or(string(ptr.Deref(ref.Namespace, "")), routeNamespace) + "/" + string(ref.Name)
 	if ref.SectionName != nil {
 		name += "/" + string(*ref.SectionName)
 	}

@@ -15,7 +15,7 @@ const backendHeaderFeature = "HTTPRouteBackendRequestHeaderModification"
 
 func TestRouteProgrammed(t *testing.T) {
 	gwRef := func(name, section string) gatewayv1.ParentReference {
-		ref := gw("infra", name, section)
+		ref := gatewayRef("infra", name, section)
 		return ref
 	}
 	cond := func(t string, s metav1.ConditionStatus, reason string, gen int64) metav1.Condition {
@@ -91,7 +91,7 @@ func TestRouteProgrammed(t *testing.T) {
 				parent(gwRef("a", ""), "gw", accepted(2)...),
 			},
 			want: programmedR},
-		{name: "defaults and the route namespace are filled in", refs: []gatewayv1.ParentReference{gw("ns", "a", "")},
+		{name: "defaults and the route namespace are filled in", refs: []gatewayv1.ParentReference{gatewayRef("ns", "a", "")},
 			parents: []gatewayv1.RouteParentStatus{parent(bare, "gw", accepted(2)...)},
 			want:    programmedR},
 
@@ -155,9 +155,9 @@ func TestRequiredFeatures(t *testing.T) {
 		want  []string
 	}{
 		{"no targets", model("plain", "plain"), config(), nil},
-		{"one target (rule-level filter)", model("alias", "alias", targets(tm("real"))), config(), nil},
-		{"two targets", model("split", "split", targets(tmw("a", 9), tmw("b", 1))), config(), []string{backendHeaderFeature}},
-		{"two targets, target delivery off", model("split", "split", targets(tmw("a", 9), tmw("b", 1))),
+		{"one target (rule-level filter)", model("alias", "alias", targets(target("real"))), config(), nil},
+		{"two targets", model("split", "split", targets(weightedTarget("a", 9), weightedTarget("b", 1))), config(), []string{backendHeaderFeature}},
+		{"two targets, target delivery off", model("split", "split", targets(weightedTarget("a", 9), weightedTarget("b", 1))),
 			config(func(c *translate.Config) { c.RewriteHeader = "" }), nil},
 		{"criticality header only", model("crit", "crit"), config(func(c *translate.Config) { c.CriticalityHeader = "X-Criticality" }), nil},
 	} {

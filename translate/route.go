@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
@@ -26,11 +27,11 @@ func buildRoute(s *modelState, cfg Config) *gatewayv1.HTTPRoute {
 	for _, prefix := range cfg.PathPrefixes {
 		rule.Matches = append(rule.Matches, gatewayv1.HTTPRouteMatch{
 			Path: &gatewayv1.HTTPPathMatch{
-				Type:  ptrTo(gatewayv1.PathMatchPathPrefix),
-				Value: ptrTo(prefix),
+				Type:  ptr.To(gatewayv1.PathMatchPathPrefix),
+				Value: ptr.To(prefix),
 			},
 			Headers: []gatewayv1.HTTPHeaderMatch{{
-				Type:  ptrTo(gatewayv1.HeaderMatchExact),
+				Type:  ptr.To(gatewayv1.HeaderMatchExact),
 				Name:  gatewayv1.HTTPHeaderName(cfg.ModelHeader),
 				Value: m.Spec.ModelName,
 			}},
@@ -54,7 +55,7 @@ func buildRoute(s *modelState, cfg Config) *gatewayv1.HTTPRoute {
 	for _, t := range targets {
 		ref := gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{
 			BackendObjectReference: backendObject(s.pool, cfg.Backend),
-			Weight:                 ptrTo(t.weight),
+			Weight:                 ptr.To(t.weight),
 		}}
 		if perTarget {
 			ref.Filters = []gatewayv1.HTTPRouteFilter{setHeaders(gatewayv1.HTTPHeader{
@@ -99,7 +100,7 @@ func targetsOf(spec *v1alpha2.InferenceModelSpec) []target {
 	}
 	out := make([]target, 0, len(spec.TargetModels))
 	for _, t := range spec.TargetModels {
-		out = append(out, target{name: t.Name, weight: cmp.Or(deref(t.Weight), 1)})
+		out = append(out, target{name: t.Name, weight: cmp.Or(ptr.Deref(t.Weight, 0), 1)})
 	}
 	return out
 }
@@ -130,15 +131,15 @@ func setHeaders(headers ...gatewayv1.HTTPHeader) gatewayv1.HTTPRouteFilter {
 func backendObject(p *pool, mode BackendMode) gatewayv1.BackendObjectReference {
 	if mode == BackendService {
 		return gatewayv1.BackendObjectReference{
-			Group: ptrTo(gatewayv1.Group("")),
-			Kind:  ptrTo(gatewayv1.Kind("Service")),
+			Group: ptr.To(gatewayv1.Group("")),
+			Kind:  ptr.To(gatewayv1.Kind("Service")),
 			Name:  gatewayv1.ObjectName(ServiceName(p.key.Group, p.key.Name)),
-			Port:  ptrTo(gatewayv1.PortNumber(p.targetPort)),
+			Port:  ptr.To(gatewayv1.PortNumber(p.targetPort)),
 		}
 	}
 	return gatewayv1.BackendObjectReference{
-		Group: ptrTo(gatewayv1.Group(p.key.Group)),
-		Kind:  ptrTo(gatewayv1.Kind(KindInferencePool)),
+		Group: ptr.To(gatewayv1.Group(p.key.Group)),
+		Kind:  ptr.To(gatewayv1.Kind(KindInferencePool)),
 		Name:  gatewayv1.ObjectName(p.key.Name),
 	}
 }
@@ -149,8 +150,8 @@ func controllerRef(apiVersion, kind, name string, uid types.UID) metav1.OwnerRef
 		Kind:               kind,
 		Name:               name,
 		UID:                uid,
-		Controller:         ptrTo(true),
-		BlockOwnerDeletion: ptrTo(true),
+		Controller:         ptr.To(true),
+		BlockOwnerDeletion: ptr.To(true),
 	}
 }
 
@@ -200,7 +201,7 @@ func buildService(p *pool) *corev1.Service {
 		},
 	}
 	if p.appProtocol != "" {
-		svc.Spec.Ports[0].AppProtocol = ptrTo(p.appProtocol)
+		svc.Spec.Ports[0].AppProtocol = ptr.To(p.appProtocol)
 	}
 	if p.uid != "" {
 		svc.OwnerReferences = []metav1.OwnerReference{controllerRef(p.apiVersion, KindInferencePool, p.key.Name, p.uid)}

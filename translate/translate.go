@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	inferencev1 "github.com/modelroute/modelroute/api/v1"
@@ -204,11 +205,11 @@ func checkModel(m *v1alpha2.InferenceModel, pools map[poolKey]*pool, missingGrou
 	}
 
 	if reason, msg := validateSpec(&m.Spec); reason != "" {
-		s.accepted = ptrTo(condition(m, ConditionAccepted, metav1.ConditionFalse, reason, "%s", msg))
+		s.accepted = ptr.To(condition(m, ConditionAccepted, metav1.ConditionFalse, reason, "%s", msg))
 		return s
 	}
 	if reason, msg := s.resolveRouteSettings(cfg); reason != "" {
-		s.accepted = ptrTo(condition(m, ConditionAccepted, metav1.ConditionFalse, reason, "%s", msg))
+		s.accepted = ptr.To(condition(m, ConditionAccepted, metav1.ConditionFalse, reason, "%s", msg))
 	}
 	return s
 }
@@ -270,7 +271,7 @@ func decideUniqueness(states []*modelState) {
 	for _, s := range states {
 		if !s.kindOK || s.accepted != nil {
 			if s.accepted == nil {
-				s.accepted = ptrTo(acceptedCondition(s.model))
+				s.accepted = ptr.To(acceptedCondition(s.model))
 			}
 			continue
 		}
@@ -284,9 +285,9 @@ func decideUniqueness(states []*modelState) {
 		contenders := groups[c]
 		slices.SortFunc(contenders, olderFirst)
 		winner := contenders[0]
-		winner.accepted = ptrTo(acceptedCondition(winner.model))
+		winner.accepted = ptr.To(acceptedCondition(winner.model))
 		for _, loser := range contenders[1:] {
-			loser.accepted = ptrTo(condition(loser.model, ConditionAccepted, metav1.ConditionFalse, ReasonModelNameInUse,
+			loser.accepted = ptr.To(condition(loser.model, ConditionAccepted, metav1.ConditionFalse, ReasonModelNameInUse,
 				"modelName %q is already served from InferencePool %q by InferenceModel %q, which is older",
 				c.modelName, c.pool.Name, winner.model.Name))
 		}

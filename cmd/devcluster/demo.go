@@ -15,6 +15,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -76,14 +77,13 @@ func deployPools(ctx context.Context, s *conformance.Suite, scope conformance.Sc
 // Gateway is Programmed, or its Programmed condition has stayed the same for
 // five seconds (a Gateway that keeps refusing a route).
 func waitProgrammed(ctx context.Context, c client.Client) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	for {
+	pending := 0
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 		var models v1alpha2.InferenceModelList
 		if err := c.List(ctx, &models, client.InNamespace(namespace)); err != nil {
-			return err
+			return false, err
 		}
-		pending := 0
+		pending = 0
 		for _, m := range models.Items {
 			c := meta.FindStatusCondition(m.Status.Conditions, translate.ConditionProgrammed)
 			waiting := c != nil && (c.Status == metav1.ConditionUnknown ||
@@ -92,15 +92,12 @@ func waitProgrammed(ctx context.Context, c client.Client) error {
 				pending++
 			}
 		}
-		if pending == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%d models still wait for the Gateway: %w", pending, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
+		return pending == 0, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%d models still wait for the Gateway: %w", pending, err)
 	}
+	return nil
 }
 
 // request is one row of the demo's table: a model name and the Host its
@@ -214,17 +211,17 @@ func sendBurst(ctx context.Context, c client.Client, s *conformance.Suite, n int
 
 // waitServed waits until a request gets an answer from a server.
 func waitServed(ctx context.Context, c *http.Client, s *conformance.Suite, r request) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		status, reply, err := send(ctx, c, s, r)
-		if err != nil || reply != nil {
-			return err
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("requests for %q (Host %q) still get %s from the Gateway", r.modelName, r.host, status)
-		}
-		time.Sleep(200 * time.Millisecond)
+	status := ""
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		var reply *conformance.EchoReply
+		var err error
+		status, reply, err = send(ctx, c, s, r)
+		return reply != nil, err
+	})
+	if err != nil && status != "" {
+		return fmt.Errorf("requests for %q (Host %q) still get %s from the Gateway: %w", r.modelName, r.host, status, err)
 	}
+	return err
 }
 
 func send(ctx context.Context, c *http.Client, s *conformance.Suite, r request) (string, *conformance.EchoReply, error) {

@@ -14,8 +14,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -35,15 +33,15 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/conformance/embedded"
 	"github.com/modelroute/modelroute/controllers"
+	"github.com/modelroute/modelroute/internal/manifests"
 	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/internal/translateflags"
 	"github.com/modelroute/modelroute/translate"
@@ -92,7 +90,7 @@ func run(ctx context.Context, binary, samples string, once bool, controllerArgs 
 	}
 	defer os.RemoveAll(dir)
 	kubeconfig := filepath.Join(dir, "kubeconfig")
-	if err := writeKubeconfig(cluster, kubeconfig); err != nil {
+	if err := cluster.WriteKubeconfig(kubeconfig, "devcluster-admin"); err != nil {
 		return err
 	}
 	scheme, err := controllers.NewScheme()
@@ -131,7 +129,7 @@ func run(ctx context.Context, binary, samples string, once bool, controllerArgs 
 	if err := printConditions(ctx, c, os.Stdout); err != nil {
 		return err
 	}
-	return wait(ctx, once, kubeconfig, "controller log: "+logFile)
+	return runUntilStopped(ctx, once, kubeconfig, "controller log: "+logFile)
 }
 
 // demoOptions configure runDemo.
@@ -206,7 +204,7 @@ func runDemo(ctx context.Context, w io.Writer, opts demoOptions) error {
 	if err := sendBurst(ctx, c, env.Suite, opts.requests, w); err != nil {
 		return err
 	}
-	return wait(ctx, opts.once, env.Kubeconfig, "log: "+logFile.Name())
+	return runUntilStopped(ctx, opts.once, env.Kubeconfig, "log: "+logFile.Name())
 }
 
 // applySamples applies the samples into the demo namespace and waits until
@@ -223,7 +221,7 @@ func applySamples(ctx context.Context, c client.Client, samples string) error {
 	return waitSettled(ctx, c)
 }
 
-func wait(ctx context.Context, once bool, kubeconfig, logs string) error {
+func runUntilStopped(ctx context.Context, once bool, kubeconfig, logs string) error {
 	if once {
 		return nil
 	}
@@ -235,18 +233,6 @@ func wait(ctx context.Context, once bool, kubeconfig, logs string) error {
 
 func say(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "devcluster: "+format+"\n", args...)
-}
-
-func writeKubeconfig(cluster *localcluster.Cluster, path string) error {
-	user, err := cluster.Env.AddUser(envtest.User{Name: "devcluster-admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		return err
-	}
-	data, err := user.KubeConfig()
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, data, 0o600)
 }
 
 // applyDir server-side applies every object in the directory's YAML files
@@ -261,32 +247,17 @@ func applyDir(ctx context.Context, c client.Client, dir string) (int, error) {
 		if filepath.Base(f) == "kustomization.yaml" {
 			continue
 		}
-		data, err := os.ReadFile(f)
+		objs, err := manifests.ReadFile(f)
 		if err != nil {
 			return n, err
 		}
-		reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-		for {
-			doc, err := reader.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return n, fmt.Errorf("%s: %w", f, err)
-			}
-			obj := &unstructured.Unstructured{}
-			if err := yaml.Unmarshal(doc, &obj.Object); err != nil {
-				return n, fmt.Errorf("%s: %w", f, err)
-			}
-			if len(obj.Object) == 0 {
-				continue
-			}
+		for _, obj := range objs {
 			obj.SetNamespace(namespace)
-			if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner("devcluster")); err != nil {
-				return n, fmt.Errorf("%s: applying %s %s: %w", f, obj.GetKind(), obj.GetName(), err)
-			}
-			n++
 		}
+		if err := manifests.Apply(ctx, c, objs, "devcluster", false); err != nil {
+			return n, fmt.Errorf("%s: %w", f, err)
+		}
+		n += len(objs)
 	}
 	return n, nil
 }
@@ -294,14 +265,12 @@ func applyDir(ctx context.Context, c client.Client, dir string) (int, error) {
 // waitSettled waits until every model has Accepted and ResolvedRefs for its
 // current generation and the statuses stay the same for two seconds.
 func waitSettled(ctx context.Context, c client.Client) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
 	var last string
 	stable := 0
-	for {
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		var models v1alpha2.InferenceModelList
 		if err := c.List(ctx, &models, client.InNamespace(namespace)); err != nil {
-			return err
+			return false, err
 		}
 		snapshot, complete := "", len(models.Items) > 0
 		for _, m := range models.Items {
@@ -316,16 +285,13 @@ func waitSettled(ctx context.Context, c client.Client) error {
 		} else {
 			stable = 0
 		}
-		if stable >= 4 {
-			return nil
-		}
 		last = snapshot
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("the models' statuses did not settle: %w", ctx.Err())
-		case <-time.After(500 * time.Millisecond):
-		}
+		return stable >= 4, nil
+	})
+	if err != nil {
+		return fmt.Errorf("the models' statuses did not settle: %w", err)
 	}
+	return nil
 }
 
 func printRoutes(ctx context.Context, c client.Client, w io.Writer) error {

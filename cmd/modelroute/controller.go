@@ -1,23 +1,17 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"time"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/modelroute/modelroute/controllers"
+	"github.com/modelroute/modelroute/internal/manager"
 	"github.com/modelroute/modelroute/internal/translateflags"
 )
 
@@ -40,12 +34,11 @@ type controllerFlags struct {
 	gracefulShutdown time.Duration
 	syncPeriod       time.Duration
 	zap              zap.Options
+	translation      *translateflags.Flags
 }
 
-func runController(args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("controller", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var f controllerFlags
+func bindControllerFlags(fs *flag.FlagSet) *controllerFlags {
+	f := &controllerFlags{}
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file; default: $KUBECONFIG, in-cluster config, then ~/.kube/config")
 	fs.StringVar(&f.namespace, "namespace", "", "only watch this namespace (default: all namespaces)")
 	fs.StringVar(&f.metricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; 0 disables it")
@@ -62,92 +55,75 @@ func runController(args []string, stderr io.Writer) int {
 	fs.IntVar(&f.burst, "kube-api-burst", 100, "burst of queries to the API server")
 	fs.DurationVar(&f.gracefulShutdown, "graceful-shutdown-timeout", 30*time.Second, "how long to wait for reconciles to finish on shutdown")
 	fs.DurationVar(&f.syncPeriod, "sync-period", 10*time.Hour, "how often every cached object is handed to the reconcilers again (a resync from the cache, no API requests)")
-	tf := translateflags.Bind(fs)
+	f.translation = translateflags.Bind(fs)
 	f.zap.BindFlags(fs)
+	return f
+}
+
+func runController(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("controller", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := bindControllerFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
 		}
 		return 2
 	}
-	cfg, err := tf.Config()
+	opts, err := f.managerOptions()
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 2
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&f.zap), zap.WriteTo(stderr)))
-	log := ctrl.Log.WithName("controller")
-
-	restConfig, err := loadRESTConfig(f.kubeconfig)
-	if err != nil {
-		log.Error(err, "loading kubeconfig")
-		return 1
-	}
-	restConfig.QPS, restConfig.Burst = float32(f.qps), f.burst
-	scheme, err := controllers.NewScheme()
-	if err != nil {
-		log.Error(err, "building scheme")
-		return 1
-	}
-	mgrOpts := ctrl.Options{
-		Scheme:                        scheme,
-		Metrics:                       metricsserver.Options{BindAddress: f.metricsAddr},
-		HealthProbeBindAddress:        f.probeAddr,
-		LeaderElection:                f.leaderElect,
-		LeaderElectionID:              f.leaderElectionID,
-		LeaderElectionNamespace:       f.leaderElectionNS,
-		LeaderElectionReleaseOnCancel: true,
-		LeaseDuration:                 &f.leaseDuration,
-		RenewDeadline:                 &f.renewDeadline,
-		RetryPeriod:                   &f.retryPeriod,
-		GracefulShutdownTimeout:       &f.gracefulShutdown,
-		Cache:                         controllers.CacheOptions(namespaces(f.namespace)...),
-	}
-	mgrOpts.Cache.SyncPeriod = &f.syncPeriod
-	mgr, err := ctrl.NewManager(restConfig, mgrOpts)
-	if err != nil {
-		log.Error(err, "creating manager")
-		return 1
-	}
-	conditionMetrics := controllers.NewConditionMetrics()
-	if err := metrics.Registry.Register(conditionMetrics); err != nil {
-		log.Error(err, "registering metrics")
-		return 1
-	}
-	ctx := ctrl.SetupSignalHandler()
-	if err := controllers.Setup(ctx, mgr, controllers.Options{Config: cfg, Concurrency: f.concurrency, Metrics: conditionMetrics}); err != nil {
-		log.Error(err, "setting up controllers")
-		return 1
-	}
-	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		log.Error(err, "adding health check")
-		return 1
-	}
-	if err := mgr.AddReadyzCheck("caches-synced", func(req *http.Request) error {
-		ctx, cancel := context.WithTimeout(req.Context(), time.Second)
-		defer cancel()
-		if !mgr.GetCache().WaitForCacheSync(ctx) {
-			return errors.New("informer caches have not synced")
-		}
-		return nil
-	}); err != nil {
-		log.Error(err, "adding readiness check")
-		return 1
-	}
-	log.Info("starting", "version", versionString(), "namespace", f.namespace, "backend", cfg.Backend)
-	if err := mgr.Start(ctx); err != nil {
-		log.Error(err, "manager stopped")
+	if err := serve(f.kubeconfig, f.qps, f.burst, opts); err != nil {
+		ctrl.Log.WithName("controller").Error(err, "stopped")
 		return 1
 	}
 	return 0
 }
 
-// namespaces is the --namespace flag as a list: none for all namespaces.
-func namespaces(flag string) []string {
-	if flag == "" {
-		return nil
+// managerOptions are the flags as the manager takes them.
+func (f *controllerFlags) managerOptions() (manager.Options, error) {
+	cfg, err := f.translation.Config()
+	if err != nil {
+		return manager.Options{}, err
 	}
-	return []string{flag}
+	opts := manager.Options{
+		Config:                  cfg,
+		Concurrency:             f.concurrency,
+		MetricsBindAddress:      f.metricsAddr,
+		HealthProbeBindAddress:  f.probeAddr,
+		LeaderElection:          f.leaderElect,
+		LeaderElectionNamespace: f.leaderElectionNS,
+		LeaderElectionID:        f.leaderElectionID,
+		LeaseDuration:           &f.leaseDuration,
+		RenewDeadline:           &f.renewDeadline,
+		RetryPeriod:             &f.retryPeriod,
+		SyncPeriod:              &f.syncPeriod,
+		GracefulShutdownTimeout: &f.gracefulShutdown,
+	}
+	if f.namespace != "" {
+		opts.Namespaces = []string{f.namespace}
+	}
+	return opts, nil
+}
+
+// serve runs the controller until SIGINT or SIGTERM.
+func serve(kubeconfig string, qps float64, burst int, opts manager.Options) error {
+	restConfig, err := loadRESTConfig(kubeconfig)
+	if err != nil {
+		return fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	restConfig.QPS, restConfig.Burst = float32(qps), burst
+	ctx := ctrl.SetupSignalHandler()
+	mgr, err := manager.New(ctx, restConfig, opts)
+	if err != nil {
+		return err
+	}
+	ctrl.Log.WithName("controller").Info("starting", "version", versionString(),
+		"namespaces", opts.Namespaces, "backend", opts.Config.Backend)
+	return mgr.Start(ctx)
 }
 
 func loadRESTConfig(kubeconfig string) (*rest.Config, error) {

@@ -5,11 +5,14 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/modelroute/modelroute/internal/render"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of TestRenderGolden")
@@ -75,27 +78,35 @@ func TestRenderGolden(t *testing.T) {
 }
 
 // TestRenderIsDeterministic renders the samples twice, once with the input
-// files in reverse order, and expects byte-identical output.
+// files in reverse order, and expects byte-identical output: the same
+// objects on stdout, the same report on stderr, the same exit code (1: the
+// samples hold broken models on purpose).
 func TestRenderIsDeterministic(t *testing.T) {
 	files, err := filepath.Glob("../../config/samples/*.yaml")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("samples: %v %v", files, err)
 	}
-	render := func(files []string) string {
+	type result struct {
+		Stdout, Stderr string
+		Code           int
+	}
+	renderSamples := func(files []string) result {
 		args := []string{"render", "--backend", "service"}
 		for _, f := range files {
 			args = append(args, "-f", f)
 		}
 		var stdout, stderr bytes.Buffer
-		run(args, nil, &stdout, &stderr)
-		return stdout.String()
+		code := run(args, nil, &stdout, &stderr)
+		return result{stdout.String(), stderr.String(), code}
 	}
-	forward := render(files)
-	reversed := make([]string, len(files))
-	for i, f := range files {
-		reversed[len(files)-1-i] = f
+	forward := renderSamples(files)
+	if forward.Code != render.ExitNotReady || !strings.Contains(forward.Stdout, "kind: HTTPRoute") || forward.Stderr == "" {
+		t.Fatalf("render of the samples: exit code %d, %d bytes of output, stderr:\n%s; want exit code %d, routes, and the broken models reported",
+			forward.Code, len(forward.Stdout), forward.Stderr, render.ExitNotReady)
 	}
-	if diff := cmp.Diff(forward, render(reversed)); diff != "" {
+	reversed := slices.Clone(files)
+	slices.Reverse(reversed)
+	if diff := cmp.Diff(forward, renderSamples(reversed)); diff != "" {
 		t.Errorf("output depends on input order (-forward +reversed):\n%s", diff)
 	}
 }

@@ -39,27 +39,25 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	confv1 "sigs.k8s.io/gateway-api/conformance/apis/v1"
 	"sigs.k8s.io/gateway-api/conformance/utils/roundtripper"
 	"sigs.k8s.io/gateway-api/pkg/features"
 
 	"github.com/modelroute/modelroute/conformance"
 	"github.com/modelroute/modelroute/controllers"
+	"github.com/modelroute/modelroute/internal/manager"
 	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
@@ -113,11 +111,11 @@ type Env struct {
 	// Suite is ready to run the conformance tests against.
 	Suite *conformance.Suite
 
-	dir         string
-	traefik     *localcluster.Process
-	stopManager func() error
-	stopOnce    sync.Once
-	stopErr     error
+	dir        string
+	traefik    *localcluster.Process
+	controller *manager.Running
+	stopOnce   sync.Once
+	stopErr    error
 }
 
 // Start brings up the stack: the control plane, Traefik serving the
@@ -177,7 +175,8 @@ func (e *Env) start(ctx context.Context, log io.Writer, logger logr.Logger, cfg 
 	if e.dir, err = os.MkdirTemp("", "modelroute-embedded-"); err != nil {
 		return err
 	}
-	if e.Kubeconfig, err = writeKubeconfig(e.Cluster, filepath.Join(e.dir, "kubeconfig")); err != nil {
+	e.Kubeconfig = filepath.Join(e.dir, "kubeconfig")
+	if err := e.Cluster.WriteKubeconfig(e.Kubeconfig, "embedded-admin"); err != nil {
 		return err
 	}
 	scheme, err := controllers.NewScheme()
@@ -192,7 +191,12 @@ func (e *Env) start(ctx context.Context, log io.Writer, logger logr.Logger, cfg 
 		return err
 	}
 
-	port, err := freePort()
+	address, err := localcluster.FreeAddr()
+	if err != nil {
+		return err
+	}
+	_, portText, _ := net.SplitHostPort(address)
+	port, err := strconv.Atoi(portText)
 	if err != nil {
 		return err
 	}
@@ -207,7 +211,17 @@ func (e *Env) start(ctx context.Context, log io.Writer, logger logr.Logger, cfg 
 	if e.traefik, err = startTraefik(traefikBinary, e.dir, e.Cluster.Config, token, port, io.MultiWriter(log, tail)); err != nil {
 		return err
 	}
-	if e.stopManager, err = startController(ctx, e.Cluster, scheme, cfg, logger); err != nil {
+	mgr, err := manager.New(ctx, e.Cluster.Config, manager.Options{
+		Config: cfg, Concurrency: 4, Logger: logger,
+		MetricsBindAddress: manager.Disabled, HealthProbeBindAddress: manager.Disabled,
+		GracefulShutdownTimeout: ptr.To(20 * time.Second),
+		// An embedded stack may be started more than once in a process.
+		Repeatable: true,
+	})
+	if err != nil {
+		return err
+	}
+	if e.controller, err = manager.Start(ctx, mgr, logger, startTimeout); err != nil {
 		return err
 	}
 
@@ -216,7 +230,6 @@ func (e *Env) start(ctx context.Context, log io.Writer, logger logr.Logger, cfg 
 	if err := e.Cluster.WaitForGarbageCollector(waitCtx); err != nil {
 		return fmt.Errorf("kube-controller-manager's garbage collector is not working: %w", err)
 	}
-	address := net.JoinHostPort("127.0.0.1", fmt.Sprint(port))
 	supported, err := waitForGateway(waitCtx, e.Client, e.traefik, address)
 	if err != nil {
 		return fmt.Errorf("%w; Traefik's last output:\n%s", err, tail)
@@ -260,8 +273,10 @@ func (e *Env) start(ctx context.Context, log io.Writer, logger logr.Logger, cfg 
 func (e *Env) Stop() error {
 	e.stopOnce.Do(func() {
 		var errs []error
-		if e.stopManager != nil {
-			errs = append(errs, e.stopManager())
+		if e.controller != nil {
+			if err := e.controller.Stop(time.Minute); err != nil {
+				errs = append(errs, fmt.Errorf("the controller stopped with: %w", err))
+			}
 		}
 		if e.traefik != nil {
 			e.traefik.Stop(10 * time.Second)
@@ -275,83 +290,6 @@ func (e *Env) Stop() error {
 		e.stopErr = errors.Join(errs...)
 	})
 	return e.stopErr
-}
-
-// startController runs the modelroute controller in this process, like
-// `modelroute controller` without metrics, probes or leader election, on
-// every namespace, and waits for its caches. The returned func stops it.
-func startController(ctx context.Context, cluster *localcluster.Cluster, scheme *runtime.Scheme, cfg translate.Config, logger logr.Logger) (func() error, error) {
-	mgr, err := ctrl.NewManager(cluster.Config, ctrl.Options{
-		Scheme:                 scheme,
-		Logger:                 logger,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  controllers.CacheOptions(),
-		// An embedded stack may be started more than once in a process.
-		Controller:              config.Controller{SkipNameValidation: ptr.To(true)},
-		GracefulShutdownTimeout: ptr.To(20 * time.Second),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating the controller's manager: %w", err)
-	}
-	mgrCtx, cancel := context.WithCancel(ctrl.LoggerInto(context.Background(), logger))
-	if err := controllers.Setup(mgrCtx, mgr, controllers.Options{Config: cfg, Concurrency: 4}); err != nil {
-		cancel()
-		return nil, err
-	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(mgrCtx) }()
-	var once sync.Once
-	var stopErr error
-	stop := func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					stopErr = fmt.Errorf("the controller stopped with: %w", err)
-				}
-			case <-time.After(time.Minute):
-				stopErr = errors.New("the controller did not stop within a minute")
-			}
-		})
-		return stopErr
-	}
-	syncCtx, syncCancel := context.WithTimeout(ctx, startTimeout)
-	defer syncCancel()
-	if !mgr.GetCache().WaitForCacheSync(syncCtx) {
-		select {
-		case err := <-done:
-			// stop must not wait for it again.
-			done <- err
-			return nil, errors.Join(fmt.Errorf("the controller stopped before its caches synced: %w", err), stop())
-		default:
-			return nil, errors.Join(errors.New("the controller's caches did not sync"), stop())
-		}
-	}
-	return stop, nil
-}
-
-func writeKubeconfig(cluster *localcluster.Cluster, path string) (string, error) {
-	user, err := cluster.Env.AddUser(envtest.User{Name: "embedded-admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		return "", err
-	}
-	data, err := user.KubeConfig()
-	if err != nil {
-		return "", err
-	}
-	return path, os.WriteFile(path, data, 0o600)
-}
-
-// freePort returns a TCP port free on 127.0.0.1 at the time of the call.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // syncWriter serialises the writes of the processes and goroutines that

@@ -3,7 +3,6 @@ package embedded
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +17,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
@@ -183,47 +183,38 @@ func startTraefik(binary, dir string, cfg *rest.Config, token string, port int, 
 func waitForGateway(ctx context.Context, c client.Client, traefik *localcluster.Process, address string) ([]gatewayv1.SupportedFeature, error) {
 	state := "nothing read yet"
 	var supported []gatewayv1.SupportedFeature
-	for {
+	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		select {
 		case <-traefik.Done():
-			return nil, fmt.Errorf("Traefik exited: %v", traefik.Err())
+			return false, fmt.Errorf("Traefik exited: %v", traefik.Err())
 		default:
 		}
-		ready, err := func() (bool, error) {
-			class := &gatewayv1.GatewayClass{}
-			if err := c.Get(ctx, client.ObjectKey{Name: GatewayClassName}, class); err != nil {
-				return false, err
-			}
-			gateway := &gatewayv1.Gateway{}
-			if err := c.Get(ctx, client.ObjectKey{Namespace: GatewayNamespace, Name: GatewayName}, gateway); err != nil {
-				return false, err
-			}
-			accepted := meta.IsStatusConditionTrue(class.Status.Conditions, string(gatewayv1.GatewayClassConditionStatusAccepted))
-			programmed := meta.IsStatusConditionTrue(gateway.Status.Conditions, string(gatewayv1.GatewayConditionProgrammed))
-			state = fmt.Sprintf("GatewayClass %s Accepted=%v with %d supported features, Gateway %s/%s Programmed=%v",
-				GatewayClassName, accepted, len(class.Status.SupportedFeatures), GatewayNamespace, GatewayName, programmed)
-			if !accepted || len(class.Status.SupportedFeatures) == 0 || !programmed {
-				return false, nil
-			}
-			conn, err := net.DialTimeout("tcp", address, time.Second)
-			if err != nil {
-				state += fmt.Sprintf(", %s: %v", address, err)
-				return false, nil
-			}
-			_ = conn.Close()
-			supported = class.Status.SupportedFeatures
-			return true, nil
-		}()
-		if err != nil && ctx.Err() == nil {
-			return nil, err
+		class := &gatewayv1.GatewayClass{}
+		if err := c.Get(ctx, client.ObjectKey{Name: GatewayClassName}, class); err != nil {
+			return false, err
 		}
-		if ready {
-			return supported, nil
+		gateway := &gatewayv1.Gateway{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: GatewayNamespace, Name: GatewayName}, gateway); err != nil {
+			return false, err
 		}
-		select {
-		case <-ctx.Done():
-			return nil, errors.Join(fmt.Errorf("Traefik did not program the Gateway: %s", state), ctx.Err())
-		case <-time.After(200 * time.Millisecond):
+		accepted := meta.IsStatusConditionTrue(class.Status.Conditions, string(gatewayv1.GatewayClassConditionStatusAccepted))
+		programmed := meta.IsStatusConditionTrue(gateway.Status.Conditions, string(gatewayv1.GatewayConditionProgrammed))
+		state = fmt.Sprintf("GatewayClass %s Accepted=%v with %d supported features, Gateway %s/%s Programmed=%v",
+			GatewayClassName, accepted, len(class.Status.SupportedFeatures), GatewayNamespace, GatewayName, programmed)
+		if !accepted || len(class.Status.SupportedFeatures) == 0 || !programmed {
+			return false, nil
 		}
+		conn, err := net.DialTimeout("tcp", address, time.Second)
+		if err != nil {
+			state += fmt.Sprintf(", %s: %v", address, err)
+			return false, nil
+		}
+		_ = conn.Close()
+		supported = class.Status.SupportedFeatures
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("Traefik did not program the Gateway: %s: %w", state, err)
 	}
+	return supported, nil
 }

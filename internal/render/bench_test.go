@@ -18,7 +18,10 @@ func BenchmarkRender10000Models(b *testing.B) {
 	dir := b.TempDir()
 	writeSyntheticInput(b, filepath.Join(dir, "models.yaml"), 10000, 1000)
 	cfg := translate.DefaultConfig()
-	ref, _ := translate.ParseParentRef("infra/gw")
+	ref, err := translate.ParseParentRef("infra/gw")
+	if err != nil {
+		b.Fatal(err)
+	}
 	cfg.ParentRefs = append(cfg.ParentRefs, ref)
 	opts := Options{Paths: []string{dir}, DefaultNamespace: "default", Config: cfg}
 	b.ReportAllocs()

@@ -3,7 +3,6 @@
 package render
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -21,11 +20,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/util/validation"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
 	inferencev1 "github.com/modelroute/modelroute/api/v1"
 	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/internal/manifests"
 	"github.com/modelroute/modelroute/translate"
 )
 
@@ -143,19 +142,16 @@ func (l *loader) loadFile(path string) error {
 }
 
 func (l *loader) loadDocuments(source string, data []byte) error {
-	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	for doc := 1; ; doc++ {
-		raw, err := reader.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return &InputError{Source: source, Document: doc, Err: err}
-		}
+	err := manifests.Documents(data, func(doc int, raw []byte) error {
 		if err := l.loadDocument(source, doc, raw); err != nil {
 			return &InputError{Source: source, Document: doc, Err: err}
 		}
+		return nil
+	})
+	if de, ok := errors.AsType[*manifests.DocumentError](err); ok {
+		return &InputError{Source: source, Document: de.Document, Err: de.Err}
 	}
+	return err
 }
 
 // listKinds are wrappers whose items are decoded one by one, as kubectl does

@@ -4,6 +4,7 @@ package scale_test
 
 import (
 	"bytes"
+	_ "embed"
 	"fmt"
 	"maps"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"text/template"
 	"time"
 
 	"k8s.io/client-go/discovery"
@@ -26,6 +28,7 @@ import (
 type environment struct {
 	Date                  time.Time
 	NProc                 int
+	GOOS, GOARCH          string // runtime's
 	MemTotal              int64
 	CPUModel              string
 	Go, Kubernetes, Etcd  string
@@ -36,7 +39,10 @@ type environment struct {
 }
 
 func describeEnvironment(cfg *rest.Config) (environment, error) {
-	env := environment{Date: time.Now().UTC(), NProc: runtime.NumCPU(), Go: runtime.Version()}
+	env := environment{
+		Date: time.Now().UTC(), NProc: runtime.NumCPU(),
+		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Go: runtime.Version(),
+	}
 	if info, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for line := range strings.SplitSeq(string(info), "\n") {
 			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
@@ -247,103 +253,181 @@ func writeReport(path, report string) error {
 	return os.WriteFile(path, []byte(doc), 0o644)
 }
 
+//go:embed benchmarks.md.tmpl
+var reportTemplateText string
+
+// reportTemplate is the generated part of docs/benchmarks.md.
+var reportTemplate = template.Must(template.New("benchmarks.md.tmpl").Funcs(template.FuncMap{
+	"num":      num,
+	"secs":     secs,
+	"ms":       ms,
+	"minutes":  minutes,
+	"met":      met,
+	"requests": listCounts,
+	"methods":  methodCounts,
+}).Parse(reportTemplateText))
+
+// reportView is what the template renders: the run's environment and
+// settings, and one column per size, with the numbers it derives from them.
+type reportView struct {
+	Env      environment
+	Settings settings
+
+	MemoryGiB       float64 // Env.MemTotal
+	CPUSeconds      float64 // the machine's over the run: wall time × CPUs
+	OtherCPUSeconds float64 // busy time of every process but ours, at least 0
+	OtherCPUPercent float64 // OtherCPUSeconds / CPUSeconds
+
+	Sizes []sizeView
+	Last  sizeView // the largest size, the one the goals on edits and RSS are for
+	Met   goalsMet
+
+	Verbs    []requestRow // by verb, in the order of request's doc
+	Requests []requestRow // by kind of request, as compareRequests sorts them
+}
+
+// settings are the flags the controller and the floor ran with.
+type settings struct {
+	Concurrency   int
+	QPS           float64
+	Burst         int
+	ParentRef     string
+	ModelsPerPool int
+	Edits         int
+	SyncPeriod    time.Duration // the shortest --sync-period of the resync
+}
+
+// sizeView is one column: a sizeResult with the numbers the report shows.
+type sizeView struct {
+	N, Pools                            int
+	Floor, Converged, Ready             time.Duration
+	Idle                                time.Duration // start → idle: Settled without its 3 s of quiet
+	Ratio                               float64       // converged / floor
+	ObjectWrites, EventWrites           float64       // per model on creation
+	Requests                            float64       // all requests per model on creation
+	RestartWrites, ResyncWrites         int
+	EditP50, EditP99                    time.Duration
+	RSSMiB, RSSRestartMiB               int64   // peak RSS (VmHWM), whole MiB rounded down
+	HeapInuseMiB, HeapInuseRestartMiB   float64 // peak of the 1 s samples
+	HeapAllocMiB, HeapAllocRestartMiB   float64 // peak of the 1 s samples
+	AfterConvergence, FloorRequests     counts
+	ClientMethods                       map[string]float64
+	RestartReady, RestartDone           time.Duration
+	RestartReconciles, ResyncReconciles int
+	Restart, Resync                     counts
+	SyncPeriod                          time.Duration
+}
+
+// goalsMet says which goals every size (or, for the edits and RSS, the
+// largest) met; the template states them.
+type goalsMet struct {
+	Ratio         bool // converged / floor ≤ 1.5
+	ObjectWrites  bool // ≤ 2 writes per model on creation
+	RestartWrites bool // no write after a restart
+	ResyncWrites  bool // no write over a resync
+	EditP99       bool // p99 of the edits < 1 s
+	RSS           bool // peak RSS, first start and restart, < 300 MiB
+}
+
+// requestRow is the requests per model on creation of one verb or kind,
+// one cell per size.
+type requestRow struct {
+	Label string
+	Cells []requestCell
+}
+
+type requestCell struct {
+	N        int     // requests
+	PerModel float64 // N / models
+}
+
 // renderReport is the generated markdown.
 func renderReport(env environment, rs []*sizeResult) string {
 	var b strings.Builder
-	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
-	p("Measured on %s by `make bench`, which took %s.\n\n", env.Date.Format("2006-01-02 15:04 MST"), minutes(env.Duration))
-	p("- **Machine:** %d CPUs (nproc), %s; %.1f GiB memory; %s/%s.\n",
-		env.NProc, env.CPUModel, float64(env.MemTotal)/(1<<30), runtime.GOOS, runtime.GOARCH)
+	if err := reportTemplate.Execute(&b, newReportView(env, rs)); err != nil {
+		panic(fmt.Sprintf("rendering the report: %v", err))
+	}
+	return b.String()
+}
+
+func newReportView(env environment, rs []*sizeResult) reportView {
 	capacity := env.CPU.Wall.Seconds() * float64(env.NProc)
 	// The machine's busy time (/proc/stat) and the processes' (/proc/PID/stat)
 	// are accounted differently and disagree by a percent or two.
 	others := max(env.CPU.Busy-env.CPU.Ours, 0)
-	p("- **Load:** 1-minute load average %.2f when the run started; %.2f on average and %.2f at most during the run, "+
-		"which itself keeps etcd, kube-apiserver, the controller and the benchmark busy. The run used %.0f of the "+
-		"machine's %.0f CPU-seconds; all other processes together about %.0f (%.0f%% of the machine, ±2%%).\n",
-		env.Load.Start, env.Load.Mean, env.Load.Max, env.CPU.Ours, capacity, others, 100*others/capacity)
-	p("- **Versions:** %s; Kubernetes %s (kube-apiserver built from the pinned k8s.io/kubernetes), etcd %s, client-go %s; "+
-		"controller-runtime %s; gateway-api %s.\n", env.Go, env.Kubernetes, env.Etcd, env.ClientGo, env.Runtime, env.GW)
-	p("- **Settings:** `modelroute controller --concurrency %d --kube-api-qps %g --kube-api-burst %d --parent-ref %s "+
-		"--namespace scale-N`; the floor: a plain controller-runtime client with QPS %g, "+
-		"burst %d and %d workers. %d models per pool, model *i* with *i* mod 10 + 1 weighted targets.\n\n",
-		*concurrency, *qps, *burst, parentRef, *qps, *burst, *concurrency, *perPool)
-
-	p("|  |")
+	v := reportView{
+		Env: env,
+		Settings: settings{
+			Concurrency:   *concurrency,
+			QPS:           *qps,
+			Burst:         *burst,
+			ParentRef:     parentRef,
+			ModelsPerPool: *perPool,
+			Edits:         *edits,
+			SyncPeriod:    *syncPeriod,
+		},
+		MemoryGiB:       float64(env.MemTotal) / (1 << 30),
+		CPUSeconds:      capacity,
+		OtherCPUSeconds: others,
+		OtherCPUPercent: 100 * others / capacity,
+	}
 	for _, r := range rs {
-		p(" %s models |", num(r.N))
-	}
-	p(" goal |\n|---|")
-	for range rs {
-		p("---:|")
-	}
-	p("---|\n")
-	last := rs[len(rs)-1]
-	row := func(label, goal string, cell func(r *sizeResult) string) {
-		p("| %s |", label)
-		for _, r := range rs {
-			p(" %s |", cell(r))
-		}
-		p(" %s |\n", goal)
-	}
-	row("InferencePools (alpha group)", "", func(r *sizeResult) string { return num(r.Pools) })
-	row("floor: N route creates + N status patches", "", func(r *sizeResult) string { return secs(r.Floor) })
-	row("converged: controller start → every route and status right", "", func(r *sizeResult) string { return secs(r.Converged) })
-	row("**converged / floor**", goal(all(rs, func(r *sizeResult) bool { return r.ratio() <= 1.5 }), "≤ 1.5"),
-		func(r *sizeResult) string { return fmt.Sprintf("**%.2f**", r.ratio()) })
-	row("of which start → caches synced (`/readyz`)", "", func(r *sizeResult) string { return secs(r.Ready) })
-	row("start → idle: no model queued, no request for 3 s (Events included)", "", func(r *sizeResult) string {
-		return secs(r.Settled - 3*time.Second)
-	})
-	row("writes per model on creation: routes and status", goal(all(rs, func(r *sizeResult) bool { return r.objectWrites() <= 2 }), "≤ 2"),
-		func(r *sizeResult) string { return fmt.Sprintf("%.3f", r.objectWrites()) })
-	row("Event writes per model on creation", "", func(r *sizeResult) string { return fmt.Sprintf("%.3f", r.eventWrites()) })
-	row("all requests per model on creation", "", func(r *sizeResult) string {
-		return fmt.Sprintf("%.3f", float64(r.Create.sum(func(request) bool { return true }))/float64(r.N))
-	})
-	row("writes after a restart (every model reconciled)", goal(all(rs, func(r *sizeResult) bool { return writes(r.Restart) == 0 }), "0"),
-		func(r *sizeResult) string { return num(writes(r.Restart)) })
-	row("writes over a full resync", goal(all(rs, func(r *sizeResult) bool { return writes(r.Resync) == 0 }), "0"),
-		func(r *sizeResult) string { return num(writes(r.Resync)) })
-	row(fmt.Sprintf("edit → route changed, p50 / p99 (%d edits)", *edits),
-		goal(percentile(last.Edits, 99) < time.Second, "p99 < 1 s at "+num(last.N)),
-		func(r *sizeResult) string { return ms(percentile(r.Edits, 50)) + " / " + ms(percentile(r.Edits, 99)) })
-	row("controller peak RSS (VmHWM), first start / restart", goal(max(last.HWMCreate, last.HWMRestart) < 300<<20, "< 300 MiB at "+num(last.N)),
-		func(r *sizeResult) string { return fmt.Sprintf("%d / %d MiB", r.HWMCreate>>20, r.HWMRestart>>20) })
-	row("controller heap in use, peak of 1 s samples, first start / restart", "",
-		func(r *sizeResult) string {
-			return fmt.Sprintf("%.0f / %.0f MiB", r.HeapInuse/(1<<20), r.HeapInuseRestart/(1<<20))
+		v.Sizes = append(v.Sizes, sizeView{
+			N:                   r.N,
+			Pools:               r.Pools,
+			Floor:               r.Floor,
+			Converged:           r.Converged,
+			Ready:               r.Ready,
+			Idle:                r.Settled - 3*time.Second,
+			Ratio:               r.ratio(),
+			ObjectWrites:        r.objectWrites(),
+			EventWrites:         r.eventWrites(),
+			Requests:            float64(r.Create.sum(func(request) bool { return true })) / float64(r.N),
+			RestartWrites:       writes(r.Restart),
+			ResyncWrites:        writes(r.Resync),
+			EditP50:             percentile(r.Edits, 50),
+			EditP99:             percentile(r.Edits, 99),
+			RSSMiB:              r.HWMCreate >> 20,
+			RSSRestartMiB:       r.HWMRestart >> 20,
+			HeapInuseMiB:        r.HeapInuse / (1 << 20),
+			HeapInuseRestartMiB: r.HeapInuseRestart / (1 << 20),
+			HeapAllocMiB:        r.HeapAlloc / (1 << 20),
+			HeapAllocRestartMiB: r.HeapAllocRestart / (1 << 20),
+			AfterConvergence:    r.AfterConvergence,
+			FloorRequests:       r.FloorRequests,
+			ClientMethods:       r.ClientMethods,
+			RestartReady:        r.RestartReady,
+			RestartDone:         r.RestartDone,
+			RestartReconciles:   int(r.RestartReconciles),
+			Restart:             r.Restart,
+			SyncPeriod:          r.SyncPeriod,
+			ResyncReconciles:    int(r.ResyncReconciles),
+			Resync:              r.Resync,
 		})
-	row("controller heap allocated, peak of 1 s samples, first start / restart", "",
-		func(r *sizeResult) string {
-			return fmt.Sprintf("%.0f / %.0f MiB", r.HeapAlloc/(1<<20), r.HeapAllocRestart/(1<<20))
-		})
+	}
+	v.Last = v.Sizes[len(v.Sizes)-1]
+	v.Met = goalsMet{
+		Ratio:         all(v.Sizes, func(s sizeView) bool { return s.Ratio <= 1.5 }),
+		ObjectWrites:  all(v.Sizes, func(s sizeView) bool { return s.ObjectWrites <= 2 }),
+		RestartWrites: all(v.Sizes, func(s sizeView) bool { return s.RestartWrites == 0 }),
+		ResyncWrites:  all(v.Sizes, func(s sizeView) bool { return s.ResyncWrites == 0 }),
+		EditP99:       v.Last.EditP99 < time.Second,
+		RSS:           max(v.Last.RSSMiB, v.Last.RSSRestartMiB) < 300, // as bytes < 300<<20: the MiB are rounded down
+	}
 
-	p("\n**Requests per model on creation**, from the start of the controller until it was idle (no model " +
-		"queued, no request for 3 s), by verb and then by verb and resource (total in parentheses). `APPLY` is a " +
-		"server-side apply (an HTTP PATCH), `→ 404` an answer other than 2xx.\n\n")
-	header := func(first string) {
-		p("| %s |", first)
+	row := func(label string, n func(r *sizeResult) int) requestRow {
+		row := requestRow{Label: label}
 		for _, r := range rs {
-			p(" %s models |", num(r.N))
+			n := n(r)
+			row.Cells = append(row.Cells, requestCell{N: n, PerModel: float64(n) / float64(r.N)})
 		}
-		p("\n|---|")
-		for range rs {
-			p("---:|")
-		}
-		p("\n")
+		return row
 	}
-	header("verb")
 	for _, verb := range []string{"GET", "LIST", "WATCH", "POST", "PUT", "PATCH", "APPLY", "DELETE"} {
-		p("| %s |", verb)
-		for _, r := range rs {
-			n := r.Create.sum(func(q request) bool { return q.Verb == verb })
-			p(" %.4f (%s) |", float64(n)/float64(r.N), num(n))
-		}
-		p("\n")
+		v.Verbs = append(v.Verbs, row(verb, func(r *sizeResult) int {
+			return r.Create.sum(func(q request) bool { return q.Verb == verb })
+		}))
 	}
-	p("\n")
-	header("request")
 	kinds := map[request]bool{}
 	for _, r := range rs {
 		for k := range r.Create {
@@ -351,60 +435,9 @@ func renderReport(env environment, rs []*sizeResult) string {
 		}
 	}
 	for _, k := range slices.SortedFunc(maps.Keys(kinds), compareRequests) {
-		p("| %s |", k)
-		for _, r := range rs {
-			p(" %.4f (%s) |", float64(r.Create[k])/float64(r.N), num(r.Create[k]))
-		}
-		p("\n")
+		v.Requests = append(v.Requests, row(k.String(), func(r *sizeResult) int { return r.Create[k] }))
 	}
-	p("\n| after convergence, of those |")
-	for _, r := range rs {
-		p(" %s |", listCounts(r.AfterConvergence))
-	}
-	p("\n| the controller's own `rest_client_requests_total` by method |")
-	for _, r := range rs {
-		keys := slices.Sorted(maps.Keys(r.ClientMethods))
-		parts := make([]string, 0, len(keys))
-		for _, m := range keys {
-			parts = append(parts, fmt.Sprintf("%s %s", m, num(int(r.ClientMethods[m]))))
-		}
-		p(" %s |", strings.Join(parts, ", "))
-	}
-	p("\n| the floor's requests |")
-	for _, r := range rs {
-		p(" %s |", listCounts(r.FloorRequests))
-	}
-	p("\n\n**Restart and resync.** Restart: the controller is stopped and started again over the converged models, "+
-		"and counted until it has reconciled every model and is idle. Resync: one more start, with a `--sync-period` of "+
-		"six times the restart (at least %s); once it has reconciled every model, the requests are counted until every "+
-		"informer has resynced once (after 0.9–1.1 × the period) and the controller is idle again.\n\n", *syncPeriod)
-	p("|  |")
-	for _, r := range rs {
-		p(" %s models |", num(r.N))
-	}
-	p("\n|---|")
-	for range rs {
-		p("---:|")
-	}
-	p("\n")
-	row2 := func(label string, cell func(r *sizeResult) string) {
-		p("| %s |", label)
-		for _, r := range rs {
-			p(" %s |", cell(r))
-		}
-		p("\n")
-	}
-	row2("restart: start → caches synced / every model reconciled", func(r *sizeResult) string {
-		return secs(r.RestartReady) + " / " + secs(r.RestartDone)
-	})
-	row2("restart: reconciles / requests", func(r *sizeResult) string {
-		return num(int(r.RestartReconciles)) + " / " + listCounts(r.Restart)
-	})
-	row2("resync: `--sync-period`", func(r *sizeResult) string { return r.SyncPeriod.String() })
-	row2("resync: reconciles / requests", func(r *sizeResult) string {
-		return num(int(r.ResyncReconciles)) + " / " + listCounts(r.Resync)
-	})
-	return b.String()
+	return v
 }
 
 func compareRequests(a, b request) int {
@@ -422,15 +455,25 @@ func listCounts(c counts) string {
 	return strings.Join(parts, ", ")
 }
 
-func all(rs []*sizeResult, ok func(*sizeResult) bool) bool {
-	return !slices.ContainsFunc(rs, func(r *sizeResult) bool { return !ok(r) })
+func all[T any](s []T, ok func(T) bool) bool {
+	return !slices.ContainsFunc(s, func(v T) bool { return !ok(v) })
 }
 
-func goal(met bool, text string) string {
-	if met {
-		return text + ": met"
+// met is a goal's verdict.
+func met(ok bool) string {
+	if ok {
+		return "met"
 	}
-	return text + ": **missed**"
+	return "**missed**"
+}
+
+// methodCounts is "GET 1,009, PATCH 2,000": requests by HTTP method.
+func methodCounts(c map[string]float64) string {
+	parts := []string{}
+	for _, m := range slices.Sorted(maps.Keys(c)) {
+		parts = append(parts, m+" "+num(int(c[m])))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // num formats n with thousands separators.

@@ -4,6 +4,7 @@ package scale_test
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os/exec"
@@ -31,6 +32,7 @@ import (
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/controllers"
+	"github.com/modelroute/modelroute/internal/testing/harness"
 	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
@@ -229,8 +231,8 @@ func (b *bench) round(ctx context.Context, t *testing.T, n int) (*sizeResult, er
 	}
 	select {
 	case <-tr.done:
-	case <-proc.proc.Done():
-		return nil, fmt.Errorf("the controller exited: %v\n%s", proc.proc.Err(), proc.tail())
+	case <-proc.Done():
+		return nil, fmt.Errorf("%v\n%s", proc.Exited(), proc.tail())
 	case <-time.After(*timeout):
 		return nil, fmt.Errorf("%d of %d models converged after %s\n%s", tr.convergedCount(), n, *timeout, proc.tail())
 	}
@@ -243,17 +245,15 @@ func (b *bench) round(ctx context.Context, t *testing.T, n int) (*sizeResult, er
 	r.Settled = time.Since(proc.started)
 	r.Create = proxy.snapshot()
 	r.AfterConvergence = r.Create.minus(atConvergence)
-	m, err := proc.scrape()
+	m, err := proc.Scrape()
 	if err != nil {
 		return nil, err
 	}
 	r.ClientMethods = map[string]float64{}
-	for _, s := range m {
-		if s.name == "rest_client_requests_total" {
-			r.ClientMethods[s.labels["method"]] += s.value
-		}
-	}
-	if r.HWMCreate, err = proc.peakRSS(); err != nil {
+	m.Series("rest_client_requests_total", func(labels map[string]string, v float64) {
+		r.ClientMethods[labels["method"]] += v
+	})
+	if r.HWMCreate, err = proc.PeakRSS(); err != nil {
 		return nil, err
 	}
 	r.HeapInuse, r.HeapAlloc = proc.heapPeaks()
@@ -282,7 +282,7 @@ func (b *bench) round(ctx context.Context, t *testing.T, n int) (*sizeResult, er
 	if r.Edits, err = b.editLatencies(ctx, tr, nsCtl, *edits); err != nil {
 		return nil, err
 	}
-	if r.HWMRestart, err = proc.peakRSS(); err != nil {
+	if r.HWMRestart, err = proc.PeakRSS(); err != nil {
 		return nil, err
 	}
 	r.HeapInuseRestart, r.HeapAllocRestart = proc.heapPeaks()
@@ -310,17 +310,20 @@ func (b *bench) round(ctx context.Context, t *testing.T, n int) (*sizeResult, er
 		return nil, err
 	}
 	resynced := proc.started.Add(r.SyncPeriod*11/10 + 5*time.Second)
-	for deadline := resynced.Add(5 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
+	err = harness.Await(ctx, time.Until(resynced.Add(5*time.Minute)), 500*time.Millisecond, func() error {
 		_, reconciled, err := proc.modelQueue()
-		if err != nil {
-			return nil, err
+		switch {
+		case err != nil:
+			return err
+		case reconciled-started < float64(n):
+			return fmt.Errorf("only %.0f of %d models were reconciled by the resync", reconciled-started, n)
+		case time.Now().Before(resynced):
+			return fmt.Errorf("the resync is due at %s", resynced.Format(time.TimeOnly))
 		}
-		if reconciled-started >= float64(n) && time.Now().After(resynced) {
-			break
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("only %.0f of %d models were reconciled by the resync", reconciled-started, n)
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !waitIdle(ctx, proc, proxy, 3*time.Second, 5*time.Minute) {
 		t.Logf("%d models: the controller was still busy 5 minutes after the resync", n)
@@ -461,29 +464,29 @@ func (b *bench) editLatencies(ctx context.Context, tr *tracker, ns string, count
 // waitIdle waits up to limit until the controller has no model queued or
 // in reconcile and the proxy has served no request but watches for quiet.
 func waitIdle(ctx context.Context, proc *controllerProcess, proxy *countingProxy, quiet, limit time.Duration) bool {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
+	return harness.Await(ctx, limit, 200*time.Millisecond, func() error {
 		busy, _, err := proc.modelQueue()
-		if err == nil && busy == 0 && proxy.quiet(quiet) {
-			return true
+		if err == nil && (busy != 0 || !proxy.quiet(quiet)) {
+			err = errors.New("busy")
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return false
+		return err
+	}) == nil
 }
 
 // waitReconciled waits until a (re)started controller has reconciled every
 // one of n models and is idle.
 func waitReconciled(ctx context.Context, proc *controllerProcess, proxy *countingProxy, n int) error {
-	deadline := time.Now().Add(10 * time.Minute)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
+	err := harness.Await(ctx, 10*time.Minute, 200*time.Millisecond, func() error {
 		busy, reconciled, err := proc.modelQueue()
-		if err == nil && reconciled >= float64(n) && busy == 0 && proxy.quiet(2*time.Second) {
-			return nil
+		if err == nil && (reconciled < float64(n) || busy != 0 || !proxy.quiet(2*time.Second)) {
+			err = fmt.Errorf("%.0f of %d models reconciled, %.0f busy", reconciled, n, busy)
 		}
-		time.Sleep(200 * time.Millisecond)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("the restarted controller did not reconcile %d models within 10 minutes: %w\n%s", n, err, proc.tail())
 	}
-	return fmt.Errorf("the restarted controller did not reconcile %d models within 10 minutes\n%s", n, proc.tail())
+	return nil
 }
 
 // parallel runs do(0..n-1) on workers goroutines and returns the first

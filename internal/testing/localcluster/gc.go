@@ -3,10 +3,12 @@ package localcluster
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -39,7 +41,7 @@ func (c *Cluster) WaitForGarbageCollector(ctx context.Context) error {
 	if err := configMaps.Delete(ctx, owner.Name, metav1.DeleteOptions{}); err != nil {
 		return err
 	}
-	err = WaitFor(ctx, func() (bool, error) {
+	err = wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		_, err := configMaps.Get(ctx, "dependent", metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return true, nil

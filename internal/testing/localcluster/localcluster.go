@@ -11,10 +11,10 @@ package localcluster
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,10 +119,10 @@ func Start(opts Options) (*Cluster, error) {
 	}
 	// envtest does not expose the PIDs of etcd and kube-apiserver; they are
 	// the children of those names that Start adds.
-	before := childPIDs(envtestProcesses...)
+	before := ChildPIDs(envtestProcesses...)
 	cfg, err := env.Start()
 	var releaseEnv []func()
-	for _, pid := range childPIDs(envtestProcesses...) {
+	for _, pid := range ChildPIDs(envtestProcesses...) {
 		if !slices.Contains(before, pid) {
 			releaseEnv = append(releaseEnv, Reap(pid))
 		}
@@ -149,20 +149,13 @@ func Start(opts Options) (*Cluster, error) {
 }
 
 func (c *Cluster) startControllerManager(assets string, log io.Writer) error {
-	user, err := c.Env.AddUser(envtest.User{Name: "kube-controller-manager", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		return err
-	}
-	kubeconfig, err := user.KubeConfig()
-	if err != nil {
-		return err
-	}
+	var err error
 	c.kcmDir, err = os.MkdirTemp("", "modelroute-kcm-")
 	if err != nil {
 		return err
 	}
 	path := filepath.Join(c.kcmDir, "kubeconfig")
-	if err := os.WriteFile(path, kubeconfig, 0o600); err != nil {
+	if err := c.WriteKubeconfig(path, "kube-controller-manager"); err != nil {
 		return err
 	}
 	cmd := exec.Command(filepath.Join(assets, "kube-controller-manager"),
@@ -198,17 +191,27 @@ func (c *Cluster) Stop() error {
 	return errors.Join(errs...)
 }
 
-// WaitFor polls cond every 100ms until it returns true or ctx ends.
-func WaitFor(ctx context.Context, cond func() (bool, error)) error {
-	for {
-		ok, err := cond()
-		if err != nil || ok {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
+// WriteKubeconfig writes to path a kubeconfig of a new user of the cluster
+// in group system:masters.
+func (c *Cluster) WriteKubeconfig(path, user string) error {
+	u, err := c.Env.AddUser(envtest.User{Name: user, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return fmt.Errorf("adding user %s: %w", user, err)
 	}
+	data, err := u.KubeConfig()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o600)
+}
+
+// FreeAddr returns a 127.0.0.1 address whose port nobody listens on at the
+// time of the call.
+func FreeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }

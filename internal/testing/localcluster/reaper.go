@@ -83,10 +83,10 @@ func send(op string, pid int) bool {
 	return true
 }
 
-// childPIDs returns the PIDs of this process's children whose command name
+// ChildPIDs returns the PIDs of this process's children whose command name
 // (as in /proc/PID/stat, at most 15 characters) is one of names, or all of
 // its children when names is empty. Linux only; nil elsewhere.
-func childPIDs(names ...string) []int {
+func ChildPIDs(names ...string) []int {
 	self := strconv.Itoa(os.Getpid())
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	var pids []int

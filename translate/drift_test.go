@@ -1,0 +1,60 @@
+package translate_test
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/modelroute/modelroute/translate"
+)
+
+func TestDrift(t *testing.T) {
+	object := func(labels map[string]any, owners []any, spec map[string]any) *unstructured.Unstructured {
+		metadata := map[string]any{"name": "x", "namespace": "ns"}
+		if labels != nil {
+			metadata["labels"] = labels
+		}
+		if owners != nil {
+			metadata["ownerReferences"] = owners
+		}
+		return &unstructured.Unstructured{Object: map[string]any{"metadata": metadata, "spec": spec}}
+	}
+	ours := map[string]any{"app.kubernetes.io/managed-by": "modelroute"}
+	owner := map[string]any{"apiVersion": "v1", "kind": "K", "name": "o", "uid": "u1", "controller": true}
+	other := map[string]any{"apiVersion": "v1", "kind": "K", "name": "p", "uid": "u2"}
+	spec := map[string]any{"rules": []any{"r1"}, "parentRefs": []any{"gw"}}
+	desired := object(ours, []any{owner}, spec)
+	type drift struct{ Spec, SetFields, Metadata bool }
+	for _, tc := range []struct {
+		name string
+		live *unstructured.Unstructured
+		want drift
+	}{
+		{"equal", object(ours, []any{owner}, spec), drift{}},
+		{"another manager's label and owner are not ours",
+			object(map[string]any{"app.kubernetes.io/managed-by": "modelroute", "team": "a"}, []any{other, owner}, spec), drift{}},
+		{"our label changed", object(map[string]any{"app.kubernetes.io/managed-by": "someone"}, []any{owner}, spec),
+			drift{true, true, true}},
+		{"our label missing", object(nil, []any{owner}, spec), drift{true, true, true}},
+		{"our owner missing", object(ours, []any{other}, spec), drift{true, true, true}},
+		{"a field we set has another value", object(ours, []any{owner}, map[string]any{"rules": []any{"r2"}, "parentRefs": []any{"gw"}}),
+			drift{true, true, false}},
+		{"a field we do not set was added (a server default)", object(ours, []any{owner},
+			map[string]any{"rules": []any{"r1"}, "parentRefs": []any{"gw"}, "clusterIP": "10.0.0.1"}),
+			drift{true, false, false}},
+		{"a field we set is missing", object(ours, []any{owner}, map[string]any{"rules": []any{"r1"}}),
+			drift{true, true, false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := drift{
+				Spec:      translate.SpecDrifted(desired, tc.live),
+				SetFields: translate.SetFieldsDrifted(desired, tc.live),
+				Metadata:  translate.MetadataDrifted(desired, tc.live),
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("drift (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,74 @@
+package translate
+
+import (
+	"cmp"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Event is one Kubernetes Event to record about an InferenceModel.
+type Event struct {
+	Type   string // corev1.EventTypeNormal or corev1.EventTypeWarning
+	Reason string
+	Note   string
+}
+
+// TransitionEvents are the Events a status write from before to after
+// gives: a Warning for each owned condition turned False, with its reason;
+// the other transitions in one Normal Event, led by Accepted's (whose
+// reason it takes, else the first one's). A condition transitions when it
+// appears or its status or reason changes. A new model thus costs one
+// Event, not three: each is an API write, and client-go's Event broadcaster
+// holds a goroutine per Event until its rate limiter lets it through.
+func TransitionEvents(before, after []metav1.Condition) []Event {
+	var events, normal []Event
+	for _, t := range OwnedConditionTypes {
+		old, now := meta.FindStatusCondition(before, t), meta.FindStatusCondition(after, t)
+		if now == nil || (old != nil && old.Status == now.Status && old.Reason == now.Reason) {
+			continue
+		}
+		e := Event{Reason: now.Reason, Note: fmt.Sprintf("%s=%s: %s", now.Type, now.Status, now.Message)}
+		switch {
+		case now.Status == metav1.ConditionFalse:
+			e.Type, e.Note = corev1.EventTypeWarning, EventNote(e.Note)
+			events = append(events, e)
+		case now.Type == ConditionAccepted:
+			normal = append([]Event{e}, normal...)
+		default:
+			normal = append(normal, e)
+		}
+	}
+	if len(normal) == 0 {
+		return events
+	}
+	notes := make([]string, len(normal))
+	reason := ""
+	for i, e := range normal {
+		notes[i], reason = e.Note, cmp.Or(reason, e.Reason)
+	}
+	return append(events, Event{Type: corev1.EventTypeNormal, Reason: reason, Note: EventNote(strings.Join(notes, "; "))})
+}
+
+// MaxEventNote is the longest note, in bytes, the API server takes in an
+// events.k8s.io/v1 Event; a condition message quoting a modelName of 256
+// four-byte characters is longer.
+const MaxEventNote = 1024
+
+// EventNote cuts note to MaxEventNote bytes, on a character boundary,
+// marking the cut with an ellipsis.
+func EventNote(note string) string {
+	if len(note) <= MaxEventNote {
+		return note
+	}
+	const ellipsis = "…"
+	cut := MaxEventNote - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(note[cut]) {
+		cut--
+	}
+	return note[:cut] + ellipsis
+}

@@ -1,0 +1,143 @@
+package translate_test
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/modelroute/modelroute/translate"
+)
+
+// ---------------------------------------------------------------------------
+// Runner
+
+// translateCase is one table case: Translate(in, config() with cfg applied)
+// must give want, in order, and exactly the Services svcs.
+type translateCase struct {
+	name string
+	cfg  func(*translate.Config)
+	in   translate.Input
+	want []wantModel
+	svcs []*corev1.Service
+}
+
+var equateEmpty = cmpopts.EquateEmpty()
+
+// checkConditions compares conditions without their messages, then checks
+// that every message is non-empty and holds each line of the wanted message.
+func checkConditions(t *testing.T, what string, want, got []metav1.Condition) {
+	t.Helper()
+	strip := func(cs []metav1.Condition) []metav1.Condition {
+		out := make([]metav1.Condition, 0, len(cs))
+		for _, c := range cs {
+			c.Message = ""
+			out = append(out, c)
+		}
+		return out
+	}
+	if diff := cmp.Diff(strip(want), strip(got), equateEmpty); diff != "" {
+		t.Errorf("%s: conditions (-want +got):\n%s", what, diff)
+		return
+	}
+	for i := range want {
+		if got[i].Message == "" {
+			t.Errorf("%s: condition %s has an empty message", what, got[i].Type)
+		}
+		for _, part := range strings.Split(want[i].Message, "\n") {
+			if !strings.Contains(got[i].Message, part) {
+				t.Errorf("%s: condition %s message %q does not contain %q", what, got[i].Type, got[i].Message, part)
+			}
+		}
+	}
+}
+
+// checkOutput compares the models (by namespace/name, conditions, route) and
+// the Services of an Output with the expected ones.
+func checkOutput(t *testing.T, got translate.Output, want []wantModel, wantSvcs []*corev1.Service) {
+	t.Helper()
+	var wantNames, gotNames []string
+	for _, w := range want {
+		wantNames = append(wantNames, w.ns+"/"+w.name)
+	}
+	for _, g := range got.Models {
+		gotNames = append(gotNames, g.Namespace+"/"+g.Name)
+	}
+	if diff := cmp.Diff(wantNames, gotNames); diff != "" {
+		t.Fatalf("models (-want +got):\n%s", diff)
+	}
+	for i, w := range want {
+		g := got.Models[i]
+		what := w.ns + "/" + w.name
+		checkConditions(t, what, w.conds, g.Conditions)
+		if diff := cmp.Diff(w.route, g.Route, equateEmpty); diff != "" {
+			t.Errorf("%s: route (-want +got):\n%s", what, diff)
+		}
+	}
+	if diff := cmp.Diff(wantSvcs, got.Services, equateEmpty); diff != "" {
+		t.Errorf("services (-want +got):\n%s", diff)
+	}
+}
+
+// runCases runs each case as a subtest: checks the output, that Translate
+// left its input unmodified, and that four shuffled inputs give the same output.
+func runCases(t *testing.T, cases []translateCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := config()
+			if tc.cfg != nil {
+				tc.cfg(&cfg)
+			}
+			before := deepCopyInput(tc.in)
+			got, err := translate.Translate(tc.in, cfg)
+			if err != nil {
+				t.Fatalf("Translate: %v", err)
+			}
+			checkOutput(t, got, tc.want, tc.svcs)
+			if diff := cmp.Diff(before, tc.in); diff != "" {
+				t.Errorf("Translate modified its input (-before +after):\n%s", diff)
+			}
+			for seed := uint64(1); seed <= 4; seed++ {
+				again, err := translate.Translate(shuffled(tc.in, seed), cfg)
+				if err != nil {
+					t.Fatalf("Translate (shuffled): %v", err)
+				}
+				if diff := cmp.Diff(got, again); diff != "" {
+					t.Errorf("output depends on input order (seed %d) (-want +got):\n%s", seed, diff)
+				}
+			}
+		})
+	}
+}
+
+// deepCopyInput deep-copies every model and pool of an Input.
+func deepCopyInput(in translate.Input) translate.Input {
+	var out translate.Input
+	for i := range in.Models {
+		out.Models = append(out.Models, *in.Models[i].DeepCopy())
+	}
+	for i := range in.AlphaPools {
+		out.AlphaPools = append(out.AlphaPools, *in.AlphaPools[i].DeepCopy())
+	}
+	for i := range in.V1Pools {
+		out.V1Pools = append(out.V1Pools, *in.V1Pools[i].DeepCopy())
+	}
+	return out
+}
+
+// shuffled is a deep copy of in with models and pools shuffled by seed.
+func shuffled(in translate.Input, seed uint64) translate.Input {
+	r := rand.New(rand.NewPCG(seed, seed*7+1))
+	out := deepCopyInput(in)
+	r.Shuffle(len(out.Models), func(i, j int) { out.Models[i], out.Models[j] = out.Models[j], out.Models[i] })
+	r.Shuffle(len(out.AlphaPools), func(i, j int) {
+		out.AlphaPools[i], out.AlphaPools[j] = out.AlphaPools[j], out.AlphaPools[i]
+	})
+	r.Shuffle(len(out.V1Pools), func(i, j int) { out.V1Pools[i], out.V1Pools[j] = out.V1Pools[j], out.V1Pools[i] })
+	return out
+}
