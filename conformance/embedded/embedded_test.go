@@ -10,9 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,6 +26,8 @@ import (
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/conformance"
 	"github.com/modelroute/modelroute/conformance/embedded"
+	"github.com/modelroute/modelroute/internal/testing/harness"
+	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
 
@@ -61,7 +61,7 @@ func TestStartStop(t *testing.T) {
 	}()
 	t.Cleanup(func() { _ = env.Stop() })
 
-	children := childProcesses(t)
+	children := childProcesses()
 	for _, name := range []string{"etcd", "kube-apiserver", "kube-controller" /* comm is cut at 15 characters */, "traefik"} {
 		if !slices.Contains(children, name) {
 			t.Errorf("no %s among this process's children %v", name, children)
@@ -87,14 +87,14 @@ func TestStartStop(t *testing.T) {
 
 	t.Run("Traffic", func(t *testing.T) { testTraffic(t, ctx, env) })
 
-	children = childProcesses(t)
+	children = childProcesses()
 	if err := env.Stop(); err != nil {
 		t.Errorf("Stop: %v", err)
 	}
 	if err := env.Stop(); err != nil {
 		t.Errorf("second Stop: %v", err)
 	}
-	if left := childProcesses(t); len(left) > 0 {
+	if left := childProcesses(); len(left) > 0 {
 		t.Errorf("processes left after Stop: %v (before: %v)", left, children)
 	}
 	if _, err := os.Stat(env.Kubeconfig); !os.IsNotExist(err) {
@@ -148,7 +148,7 @@ func testTraffic(t *testing.T, ctx context.Context, env *embedded.Env) {
 	}
 
 	waitStart := time.Now()
-	eventually(t, time.Minute, func() error {
+	harness.EventuallyWithin(t, time.Minute, 200*time.Millisecond, func() error {
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(model), model); err != nil {
 			return err
 		}
@@ -160,7 +160,7 @@ func testTraffic(t *testing.T, ctx context.Context, env *embedded.Env) {
 	t.Logf("model Programmed after %s", time.Since(waitStart).Round(100*time.Millisecond))
 
 	pods := map[string]int{}
-	eventually(t, time.Minute, func() error {
+	harness.EventuallyWithin(t, time.Minute, 200*time.Millisecond, func() error {
 		reply, err := ask(ctx, "http://"+s.GatewayAddress+"/v1/chat/completions", s.ModelHeader, "echo-model")
 		if err != nil {
 			return err
@@ -207,21 +207,6 @@ func ask(ctx context.Context, url, header, model string) (*conformance.EchoReply
 	return &reply, nil
 }
 
-func eventually(t *testing.T, timeout time.Duration, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still not true after %s: %v", timeout, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 func sets(s *conformance.Suite) []features.FeatureName {
 	return slices.Sorted(maps.Keys(s.SupportedFeatures))
 }
@@ -229,27 +214,10 @@ func sets(s *conformance.Suite) []features.FeatureName {
 // childProcesses lists the command names of this process's children
 // (zombies included: a child not waited for), but the reaper's shell, which
 // lives as long as this process.
-func childProcesses(t *testing.T) []string {
-	t.Helper()
-	self := strconv.Itoa(os.Getpid())
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+func childProcesses() []string {
 	var names []string
-	for _, path := range stats {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		open, closing := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		f := strings.Fields(s[closing+1:])
-		if len(f) < 2 || f[1] != self {
-			continue
-		}
-		cmdline, _ := os.ReadFile(filepath.Join(filepath.Dir(path), "cmdline"))
-		if bytes.Contains(cmdline, []byte("modelroute-reaper")) {
-			continue
-		}
-		names = append(names, s[open+1:closing])
+	for _, c := range localcluster.Children() {
+		names = append(names, c.Name)
 	}
 	slices.Sort(names)
 	return names

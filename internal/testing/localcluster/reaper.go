@@ -29,6 +29,7 @@ var reaper struct {
 	mu      sync.Mutex
 	started bool
 	stdin   io.WriteCloser // nil when the reaper could not start
+	pid     int
 }
 
 const reaperScript = `set --
@@ -71,7 +72,7 @@ func send(op string, pid int) bool {
 			return false
 		}
 		// Nobody waits for it: it lives as long as this process.
-		reaper.stdin = stdin
+		reaper.stdin, reaper.pid = stdin, cmd.Process.Pid
 	}
 	if reaper.stdin == nil {
 		return false
@@ -83,13 +84,23 @@ func send(op string, pid int) bool {
 	return true
 }
 
-// ChildPIDs returns the PIDs of this process's children whose command name
-// (as in /proc/PID/stat, at most 15 characters) is one of names, or all of
-// its children when names is empty. Linux only; nil elsewhere.
-func ChildPIDs(names ...string) []int {
+// Child is a child process of this one.
+type Child struct {
+	PID int
+	// Name is the command name, as in /proc/PID/stat: at most 15
+	// characters.
+	Name string
+}
+
+// Children returns this process's children, zombies (children not waited
+// for) included, but the reaper. Linux only; nil elsewhere.
+func Children() []Child {
 	self := strconv.Itoa(os.Getpid())
+	reaper.mu.Lock()
+	reaperPID := reaper.pid
+	reaper.mu.Unlock()
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var pids []int
+	var children []Child
 	for _, path := range stats {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -100,16 +111,26 @@ func ChildPIDs(names ...string) []int {
 		if open < 0 || closing < open {
 			continue
 		}
-		comm := string(b[open+1 : closing])
 		f := strings.Fields(string(b[closing+1:]))
 		if len(f) < 2 || f[1] != self {
 			continue
 		}
-		if len(names) > 0 && !slices.Contains(names, comm) {
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(path)))
+		if err != nil || pid == reaperPID {
 			continue
 		}
-		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(path))); err == nil {
-			pids = append(pids, pid)
+		children = append(children, Child{PID: pid, Name: string(b[open+1 : closing])})
+	}
+	return children
+}
+
+// ChildPIDs returns the PIDs of this process's children whose command name
+// is one of names, or of all of them when names is empty.
+func ChildPIDs(names ...string) []int {
+	var pids []int
+	for _, c := range Children() {
+		if len(names) == 0 || slices.Contains(names, c.Name) {
+			pids = append(pids, c.PID)
 		}
 	}
 	return pids
