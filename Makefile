@@ -55,16 +55,17 @@ chaos: controlplane ## Only the fault-injection tests of controllers/ (also part
 	KUBEBUILDER_ASSETS="$$(bash tools/controlplane/build.sh 2>/dev/null)" $(GO) test -count=$(or $(COUNT),1) -v -timeout 30m -run '^TestChaos$$' ./controllers/
 
 .PHONY: fuzz
-fuzz: ## Fuzz translate and render's input decoding, each for FUZZTIME (default 60s); a crasher lands in testdata/fuzz.
+fuzz: ## Fuzz translate, render's input decoding and its YAML writer, each for FUZZTIME (default 60s); a crasher lands in testdata/fuzz.
 	$(GO) test -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./translate/
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./internal/render/
+	$(GO) test -run '^$$' -fuzz '^FuzzYAMLWriter$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./internal/render/
 
 .PHONY: bench-translate
-bench-translate: ## Benchmark translate (one 10-target model) and render (10,000 models).
+bench-translate: ## Benchmark translate (one 10-target model) and render (10,000 models: in-process, and the binary's wall time and peak RSS).
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./translate/ ./internal/render/
 
 .PHONY: bench
-bench: controlplane ## Scale benchmark of the controller (1,000/5,000/10,000 models) on the local control plane; writes docs/benchmarks.md (about 16 min; BENCH_ARGS='-sizes 1000' etc.).
+bench: controlplane ## Scale benchmark of the controller (1,000/10,000/50,000 models, unthrottled and throttled) on the local control plane; writes docs/benchmarks.md (BENCH_ARGS='-sizes 1000' etc.).
 	$(GO) test -tags bench -count=1 -timeout 3h -v -run '^TestScale$$' ./test/scale/ -args $(BENCH_ARGS)
 
 ##@ Build and run
@@ -72,6 +73,27 @@ bench: controlplane ## Scale benchmark of the controller (1,000/5,000/10,000 mod
 .PHONY: build
 build: ## Build bin/modelroute.
 	$(GO) build -trimpath -o $(BIN)/modelroute ./cmd/modelroute
+
+# Release: VERSION is linked into the binary and labels the image; the image
+# and install.yaml are reproducible from a commit (created = commit time).
+VERSION           ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION          ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+PLATFORMS         ?= linux/amd64 linux/arm64
+IMAGE             ?= modelroute:$(VERSION)
+
+.PHONY: image
+image: ## OCI image (linux/amd64, linux/arm64) without Docker: static binaries in bin/linux/*/, OCI layout in bin/image/ (docs/install.md).
+	version='$(VERSION)'; set -e; \
+	for p in $(PLATFORMS); do \
+	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -ldflags "-s -w -X main.version=$$version" -o $(BIN)/$$p/modelroute ./cmd/modelroute; \
+	done; \
+	$(GO) run ./cmd/release image -o $(BIN)/image -version "$$version" -revision '$(REVISION)' -created '$(SOURCE_DATE_EPOCH)' \
+	  $(foreach p,$(PLATFORMS),-binary $(p)=$(BIN)/$(p)/modelroute)
+
+.PHONY: release-manifests
+release-manifests: ## Write bin/install.yaml (config/default, one file); set IMAGE=registry/modelroute:tag (default modelroute:VERSION).
+	$(GO) run ./cmd/release manifests -config config/default -image '$(IMAGE)' -o $(BIN)/install.yaml
 
 .PHONY: run
 run: build controlplane ## Local control plane + controller + config/samples; prints routes and conditions, runs until Ctrl-C (ARGS: controller flags).

@@ -3,11 +3,21 @@
 package config
 
 import (
+	"fmt"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	psaapi "k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
@@ -75,42 +85,222 @@ func TestKustomizations(t *testing.T) {
 	}
 }
 
-// TestDeploymentIsLockedDown checks the security settings README promises.
+// deployment decodes the Deployment config/default installs.
+func deployment(t *testing.T) (*appsv1.Deployment, *corev1.Container) {
+	t.Helper()
+	var dep appsv1.Deployment
+	obj := build(t, "default")["Deployment/modelroute-system/modelroute"]
+	if obj == nil {
+		t.Fatal("config/default has no Deployment modelroute-system/modelroute")
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(obj, &dep, true); err != nil {
+		t.Fatalf("decoding the Deployment: %v", err)
+	}
+	if n := len(dep.Spec.Template.Spec.Containers); n != 1 {
+		t.Fatalf("%d containers, want 1", n)
+	}
+	return &dep, &dep.Spec.Template.Spec.Containers[0]
+}
+
+// TestDeploymentIsLockedDown checks the security settings README promises,
+// on top of (and more strictly than) Pod Security restricted below.
 func TestDeploymentIsLockedDown(t *testing.T) {
-	dep := build(t, "default")["Deployment/modelroute-system/modelroute"]
-	spec := dep["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
-	container := spec["containers"].([]any)[0].(map[string]any)
-	sc := container["securityContext"].(map[string]any)
-	want := map[string]any{
-		"allowPrivilegeEscalation": false,
-		"readOnlyRootFilesystem":   true,
-		"runAsNonRoot":             true,
-		"runAsUser":                65532,
-		"capabilities":             map[string]any{"drop": []any{"ALL"}},
+	dep, c := deployment(t)
+	pod := dep.Spec.Template.Spec.SecurityContext
+	if pod == nil || !ptr.Deref(pod.RunAsNonRoot, false) {
+		t.Error("pod securityContext: runAsNonRoot is not true")
 	}
-	if diff := cmp.Diff(want, sc); diff != "" {
+	if pod == nil || pod.SeccompProfile == nil || pod.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Error("pod securityContext: seccompProfile is not RuntimeDefault")
+	}
+	want := &corev1.SecurityContext{
+		AllowPrivilegeEscalation: ptr.To(false),
+		ReadOnlyRootFilesystem:   ptr.To(true),
+		RunAsNonRoot:             ptr.To(true),
+		RunAsUser:                ptr.To[int64](65532), // the image's user
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+	}
+	if diff := cmp.Diff(want, c.SecurityContext); diff != "" {
 		t.Errorf("container securityContext (-want +got):\n%s", diff)
-	}
-	args := strings.Join(toStrings(container["args"].([]any)), " ")
-	for _, flag := range []string{"controller", "--leader-elect", "--health-probe-bind-address=:8081"} {
-		if !strings.Contains(args, flag) {
-			t.Errorf("args %q lack %q", args, flag)
-		}
-	}
-	for _, probe := range []string{"livenessProbe", "readinessProbe"} {
-		if container[probe] == nil {
-			t.Errorf("no %s", probe)
-		}
-	}
-	if container["resources"].(map[string]any)["requests"] == nil {
-		t.Error("no resource requests")
 	}
 }
 
-func toStrings(in []any) []string {
-	out := make([]string, len(in))
-	for i, v := range in {
-		out[i], _ = v.(string)
+// TestDeploymentMeetsPodSecurityRestricted runs Pod Security admission's own
+// checks on the pod template, at the level the namespace enforces.
+func TestDeploymentMeetsPodSecurityRestricted(t *testing.T) {
+	objs := build(t, "default")
+	ns := objs["Namespace//modelroute-system"]
+	labels, _ := ns["metadata"].(map[string]any)["labels"].(map[string]any)
+	if got := labels[psaapi.EnforceLevelLabel]; got != string(psaapi.LevelRestricted) {
+		t.Errorf("namespace label %s=%v, want %s", psaapi.EnforceLevelLabel, got, psaapi.LevelRestricted)
 	}
-	return out
+
+	evaluator, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restricted := psaapi.LevelVersion{Level: psaapi.LevelRestricted, Version: psaapi.LatestVersion()}
+	forbidden := func(tmpl *corev1.PodTemplateSpec) []string {
+		var out []string
+		for _, r := range evaluator.EvaluatePod(restricted, &tmpl.ObjectMeta, &tmpl.Spec) {
+			if !r.Allowed {
+				out = append(out, r.ForbiddenReason+": "+r.ForbiddenDetail)
+			}
+		}
+		return out
+	}
+
+	dep, _ := deployment(t)
+	if f := forbidden(&dep.Spec.Template); len(f) > 0 {
+		t.Errorf("pod template violates Pod Security restricted:\n%s", strings.Join(f, "\n"))
+	}
+	// The same checks must catch a weakened copy, or the pass above proves
+	// nothing.
+	weak := dep.Spec.Template.DeepCopy()
+	weak.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = ptr.To(true)
+	if len(forbidden(weak)) == 0 {
+		t.Error("Pod Security checks accepted allowPrivilegeEscalation: true")
+	}
+}
+
+// TestDeploymentLeaderElection: with more than one replica, all but one must
+// stand by, so the controller must run with leader election.
+func TestDeploymentLeaderElection(t *testing.T) {
+	dep, c := deployment(t)
+	replicas := ptr.Deref(dep.Spec.Replicas, 1)
+	elect, err := boolFlag(c.Args, "leader-elect")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if replicas > 1 && !elect {
+		t.Errorf("%d replicas without --leader-elect (args %q)", replicas, c.Args)
+	}
+	if len(c.Args) == 0 || c.Args[0] != "controller" {
+		t.Errorf("args %q do not start with the controller command", c.Args)
+	}
+}
+
+// boolFlag returns a Go bool flag's value as package flag would parse args:
+// the last -name, --name or --name=VALUE wins.
+func boolFlag(args []string, name string) (bool, error) {
+	v := false
+	for _, a := range args {
+		a = strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+		k, val, hasVal := strings.Cut(a, "=")
+		if k != name {
+			continue
+		}
+		if !hasVal {
+			v = true
+			continue
+		}
+		b, err := strconv.ParseBool(val)
+		if err != nil {
+			return false, fmt.Errorf("--%s=%s: %v", name, val, err)
+		}
+		v = b
+	}
+	return v, nil
+}
+
+func TestBoolFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{nil, false},
+		{[]string{"controller", "--leader-elect"}, true},
+		{[]string{"-leader-elect=true"}, true},
+		{[]string{"--leader-elect", "--leader-elect=false"}, false},
+		{[]string{"--leader-elect-x"}, false},
+		{[]string{"--leader-election-id=x"}, false},
+	} {
+		got, err := boolFlag(tc.args, "leader-elect")
+		if err != nil || got != tc.want {
+			t.Errorf("%q: %v, %v; want %v", tc.args, got, err, tc.want)
+		}
+	}
+}
+
+// TestDeploymentProbes: liveness and readiness hit the manager's /healthz and
+// /readyz on the port it serves them on.
+func TestDeploymentProbes(t *testing.T) {
+	_, c := deployment(t)
+	addr := flagValue(c.Args, "health-probe-bind-address")
+	if addr == "" {
+		addr = ":8081" // the controller's default
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("--health-probe-bind-address=%s: %v", addr, err)
+	}
+	for name, tc := range map[string]struct {
+		probe *corev1.Probe
+		path  string
+	}{
+		"livenessProbe":  {c.LivenessProbe, "/healthz"},
+		"readinessProbe": {c.ReadinessProbe, "/readyz"},
+	} {
+		if tc.probe == nil || tc.probe.HTTPGet == nil {
+			t.Errorf("no HTTP %s", name)
+			continue
+		}
+		if tc.probe.HTTPGet.Path != tc.path {
+			t.Errorf("%s path %q, want %q", name, tc.probe.HTTPGet.Path, tc.path)
+		}
+		if got := containerPort(c, tc.probe.HTTPGet.Port); strconv.Itoa(int(got)) != port {
+			t.Errorf("%s port %s is %d, but the probes are served on %s", name, tc.probe.HTTPGet.Port.String(), got, port)
+		}
+	}
+}
+
+func flagValue(args []string, name string) string {
+	v := ""
+	for _, a := range args {
+		if k, val, ok := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "="); ok && k == name {
+			v = val
+		}
+	}
+	return v
+}
+
+// containerPort resolves a probe's port, by name or number.
+func containerPort(c *corev1.Container, p intstr.IntOrString) int32 {
+	if p.Type == intstr.Int {
+		return p.IntVal
+	}
+	for _, cp := range c.Ports {
+		if cp.Name == p.StrVal {
+			return cp.ContainerPort
+		}
+	}
+	return 0
+}
+
+// TestDeploymentResources: requests and limits are set (their values come
+// from config/manager/resources.yaml).
+func TestDeploymentResources(t *testing.T) {
+	_, c := deployment(t)
+	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		if q, ok := c.Resources.Requests[r]; !ok || q.IsZero() {
+			t.Errorf("no %s request", r)
+		}
+	}
+	if q, ok := c.Resources.Limits[corev1.ResourceMemory]; !ok || q.IsZero() {
+		t.Error("no memory limit")
+	}
+	if c.Resources.Limits.Memory().Cmp(*c.Resources.Requests.Memory()) < 0 {
+		t.Errorf("memory limit %s below its request %s", c.Resources.Limits.Memory(), c.Resources.Requests.Memory())
+	}
+	// The Go runtime's soft limit follows the container's.
+	var goMemLimit *corev1.EnvVar
+	for i := range c.Env {
+		if c.Env[i].Name == "GOMEMLIMIT" {
+			goMemLimit = &c.Env[i]
+		}
+	}
+	if goMemLimit == nil || goMemLimit.ValueFrom == nil || goMemLimit.ValueFrom.ResourceFieldRef == nil ||
+		goMemLimit.ValueFrom.ResourceFieldRef.Resource != "limits.memory" {
+		t.Errorf("GOMEMLIMIT is %+v; want it from the container's limits.memory", goMemLimit)
+	}
 }

@@ -452,6 +452,7 @@ func (cv convergence) check(ctx context.Context) error {
 					"HTTPRoute %q is accepted by every parent Gateway", live.Name)
 			}
 		}
+		want = translate.Health(m, want)
 		var foreign []metav1.Condition
 		if cv.foreign != nil {
 			foreign = cv.foreign(m.Name)

@@ -3,6 +3,8 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -25,10 +27,49 @@ const (
 	childWritten                      // created or applied
 	childDeleted                      // removed because no longer desired
 	childForeign                      // an object we do not control holds the name: untouched
+	childCreating                     // created by this process moments ago; the cache has yet to see it
 )
+
+// createdGrace is how long after creating an object the writer remembers
+// the create: a reconcile in that time that does not find the object in
+// the cache reads it past the cache (rather than create it again, or take
+// it for absent), and the owner is reconciled once more when it ends, in
+// case the object went before the cache ever saw it. The echo of the
+// create does not reconcile the owner (see ownWrites).
+const createdGrace = 30 * time.Second
+
+// recentCreates remembers the objects this process created until the cache
+// has seen them.
+type recentCreates struct {
+	at sync.Map // types.NamespacedName of the object, per kind → time.Time
+}
+
+type createdKey struct {
+	kind string
+	name types.NamespacedName
+}
+
+// within says whether key was created less than createdGrace ago, and how
+// long the grace lasts still.
+func (r *recentCreates) within(key createdKey) (time.Duration, bool) {
+	at, ok := r.at.Load(key)
+	if !ok {
+		return 0, false
+	}
+	left := createdGrace - time.Since(at.(time.Time))
+	if left <= 0 {
+		r.at.Delete(key)
+		return 0, false
+	}
+	return left, true
+}
 
 // childKind describes one kind of object modelroute owns.
 type childKind struct {
+	// childName is the name modelroute gives the child of the owner a
+	// controller reference names ("" when the reference is not to an owner
+	// of such children).
+	childName func(owner *metav1.OwnerReference) string
 	newObject func() client.Object
 	newList   func() client.ObjectList
 	// drifted reports whether live must be written to match desired.
@@ -37,21 +78,34 @@ type childKind struct {
 	// sets them empty: applied as empty lists rather than left out, so that
 	// an apply removes a value someone else added.
 	owned []string
+	// createOnly creates the object with a POST, which the API server
+	// refuses when any object holds the name: no foreign object is ever
+	// written, whatever the cache has seen, at the cost of no extra request.
+	// Only for kinds whose every spec field modelroute sets is an atomic
+	// list, so that the first later apply takes whole ownership of each
+	// from the create's Update entry of the same manager. Other kinds are
+	// confirmed absent with an uncached read, then created by an apply.
+	createOnly bool
 }
 
-// childWriter is the one guarded write path for every owned kind. Every
-// write is a server-side apply with field manager modelroute, so modelroute
-// owns exactly the fields it sets and an apply removes what it no longer
-// sets (a dropped hostname, a Service port that changed). It never touches
-// an object the owner does not control: an absent object is confirmed
-// absent with an uncached read before the apply creates it, an update
-// carries the live UID so that it fails rather than write into an object
-// that replaced ours, and deletes carry a UID precondition. It writes only
-// when live differs from desired.
+// childWriter is the one guarded write path for every owned kind. Updates
+// are server-side applies with field manager modelroute, forcing ownership
+// of the fields it sets, so an apply removes what it no longer sets (a
+// dropped hostname, a Service port that changed). It never touches an
+// object the owner does not control: a create fails when anything holds
+// the name (see childKind.createOnly), an update carries the live UID so
+// that it fails rather than write into an object that replaced ours, and
+// deletes carry a UID precondition. It writes only when live differs from
+// desired.
 type childWriter struct {
 	client client.Client
-	// reader reads past the cache, to confirm that an object is absent.
+	// reader reads past the cache, to see what holds a name the cache
+	// says is free.
 	reader client.Reader
+	// created are the objects it created that the cache may not have seen.
+	created *recentCreates
+	// writes are the echoes of its creates to ignore.
+	writes *ownWrites
 }
 
 // reconcile makes the object called name match desired (nil: absent) for
@@ -73,8 +127,34 @@ func (w childWriter) reconcile(ctx context.Context, kind childKind, owner client
 func (w childWriter) sync(ctx context.Context, kind childKind, owner client.Object, name types.NamespacedName, desired client.Object) (syncOutcome, error) {
 	live := kind.newObject()
 	err := w.client.Get(ctx, name, live)
-	if apierrors.IsNotFound(err) && desired != nil {
-		err = w.reader.Get(ctx, name, live) // the cache may not have seen it yet
+	key := createdKey{fmt.Sprintf("%T", live), name}
+	if err == nil {
+		w.created.at.Delete(key) // seen
+	}
+	if apierrors.IsNotFound(err) {
+		_, recent := w.created.within(key)
+		switch {
+		case recent:
+			// Created by us moments ago, and the cache has not seen it
+			// yet: only a read past the cache tells what it is now.
+			err = w.reader.Get(ctx, name, live)
+		case desired != nil && kind.createOnly:
+			created := desired.DeepCopyObject().(client.Object)
+			err = w.client.Create(ctx, created, client.FieldOwner(FieldManager))
+			if err == nil {
+				w.created.at.Store(key, time.Now())
+				w.writes.wrote(created, "")
+				return childCreating, nil
+			}
+			if !apierrors.IsAlreadyExists(err) {
+				return childWritten, err
+			}
+			// Held by an object the cache has not seen yet (ours, or not).
+			err = w.reader.Get(ctx, name, live)
+		case desired != nil:
+			// Not held, or held by an object the cache has not seen yet.
+			err = w.reader.Get(ctx, name, live)
+		}
 	}
 	switch {
 	case apierrors.IsNotFound(err):
@@ -100,7 +180,7 @@ func (w childWriter) sync(ctx context.Context, kind childKind, owner client.Obje
 	if !kind.drifted(want, have) {
 		return childUnchanged, nil
 	}
-	return childWritten, w.apply(ctx, kind, desired, live.GetUID())
+	return childWritten, w.applyManifest(ctx, kind, want, live.GetUID())
 }
 
 // apply server-side applies desired, forcing ownership of its fields (they
@@ -111,6 +191,11 @@ func (w childWriter) apply(ctx context.Context, kind childKind, desired client.O
 	if err != nil {
 		return err
 	}
+	return w.applyManifest(ctx, kind, manifest, uid)
+}
+
+// applyManifest is apply of desired's manifest, which it changes.
+func (w childWriter) applyManifest(ctx context.Context, kind childKind, manifest *unstructured.Unstructured, uid types.UID) error {
 	for _, field := range kind.owned {
 		if _, set, _ := unstructured.NestedFieldNoCopy(manifest.Object, "spec", field); !set {
 			if err := unstructured.SetNestedSlice(manifest.Object, []any{}, "spec", field); err != nil {
@@ -128,12 +213,13 @@ func (w childWriter) apply(ctx context.Context, kind childKind, desired client.O
 	return nil
 }
 
-// prune deletes the objects of kind in namespace controlled by owner, except
-// the one named keep.
+// prune deletes the objects of kind in namespace controlled by owner under
+// another name than its child's (sync handles that one), except the one
+// named keep.
 func (w childWriter) prune(ctx context.Context, kind childKind, owner client.Object, keep string) error {
 	list := kind.newList()
 	if err := w.client.List(ctx, list, client.InNamespace(owner.GetNamespace()),
-		client.MatchingFields{IndexController: string(owner.GetUID())}); err != nil {
+		client.MatchingFields{IndexStrayChild: string(owner.GetUID())}); err != nil {
 		return err
 	}
 	objs, err := metaItems(list)

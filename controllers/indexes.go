@@ -23,10 +23,16 @@ const (
 	IndexModelName = "spec.modelName"
 	// IndexModelPool finds the models of a pool: "namespace/group/name".
 	IndexModelPool = "spec.poolRef"
-	// IndexModelRoute finds the model whose generated route has a name.
+	// IndexModelRoute finds the model whose generated route has a name,
+	// among the models whose name is cut and hashed into their route's:
+	// translate.ModelOfRoute finds the others, without an index entry per
+	// model.
 	IndexModelRoute = "modelroute.routeName"
-	// IndexController finds the objects controlled by an owner UID.
-	IndexController = "metadata.controllerUID"
+	// IndexStrayChild finds, by owner UID, the objects an owner controls
+	// under a name other than the one modelroute gives its child (from an
+	// older naming, or a name taken over): those are deleted. The child of
+	// the right name, the common case, needs no index entry.
+	IndexStrayChild = "metadata.strayControllerUID"
 	// IndexRouteGateway finds the HTTPRoutes attached to a Gateway:
 	// "namespace/name".
 	IndexRouteGateway = "spec.parentRefs.gateway"
@@ -43,13 +49,17 @@ func modelPoolKey(m *v1alpha2.InferenceModel) string {
 	return PoolIndexKey(m.Namespace, cmp.Or(string(m.Spec.PoolRef.Group), translate.GroupInferenceAlpha), string(m.Spec.PoolRef.Name))
 }
 
-// RegisterIndexes adds every field index the reconcilers query.
-func RegisterIndexes(ctx context.Context, indexer client.FieldIndexer) error {
-	indexes := []struct {
+// RegisterIndexes adds every field index the reconcilers query in backend
+// mode. An index makes the cache hold every object of its kind: Services
+// are indexed (and so cached) only in service mode, where modelroute owns
+// some.
+func RegisterIndexes(ctx context.Context, indexer client.FieldIndexer, backend translate.BackendMode) error {
+	type fieldIndex struct {
 		obj   client.Object
 		field string
 		fn    client.IndexerFunc
-	}{
+	}
+	indexes := []fieldIndex{
 		{&v1alpha2.InferenceModel{}, IndexModelName, func(o client.Object) []string {
 			return []string{o.(*v1alpha2.InferenceModel).Spec.ModelName}
 		}},
@@ -57,10 +67,13 @@ func RegisterIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 			return []string{modelPoolKey(o.(*v1alpha2.InferenceModel))}
 		}},
 		{&v1alpha2.InferenceModel{}, IndexModelRoute, func(o client.Object) []string {
-			return []string{translate.RouteName(o.GetName())}
+			route := translate.RouteName(o.GetName())
+			if model, ok := translate.ModelOfRoute(route); ok && model == o.GetName() {
+				return nil
+			}
+			return []string{route}
 		}},
-		{&gatewayv1.HTTPRoute{}, IndexController, controllerUID},
-		{&corev1.Service{}, IndexController, controllerUID},
+		{&gatewayv1.HTTPRoute{}, IndexStrayChild, strayOf(routeKind.childName)},
 		{&gatewayv1.HTTPRoute{}, IndexRouteGateway, func(o client.Object) []string {
 			var keys []string
 			for _, ref := range o.(*gatewayv1.HTTPRoute).Spec.ParentRefs {
@@ -74,6 +87,9 @@ func RegisterIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 			return []string{string(o.(*gatewayv1.Gateway).Spec.GatewayClassName)}
 		}},
 	}
+	if backend == translate.BackendService {
+		indexes = append(indexes, fieldIndex{&corev1.Service{}, IndexStrayChild, strayOf(serviceKind.childName)})
+	}
 	for _, ix := range indexes {
 		if err := indexer.IndexField(ctx, ix.obj, ix.field, ix.fn); err != nil {
 			return err
@@ -82,9 +98,17 @@ func RegisterIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 	return nil
 }
 
-func controllerUID(o client.Object) []string {
-	if ref := metav1.GetControllerOf(o); ref != nil {
-		return []string{string(ref.UID)}
+// strayOf indexes an object by its controller's UID when its name is not
+// the one childName gives the controller's child.
+func strayOf(childName func(owner *metav1.OwnerReference) string) client.IndexerFunc {
+	return func(o client.Object) []string {
+		ref := metav1.GetControllerOf(o)
+		if ref == nil {
+			return nil
+		}
+		if name := childName(ref); name != "" && name != o.GetName() {
+			return []string{string(ref.UID)}
+		}
+		return nil
 	}
-	return nil
 }

@@ -193,7 +193,7 @@ func TestModelNameGoesToTheOlderModel(t *testing.T) {
 	}
 	// Only the older model's route was created (recorded once its response
 	// arrived, which may be after the route is seen).
-	harness.Eventually(t, oneRequest(m, "PATCH", "/httproutes", "201 Created"))
+	harness.Eventually(t, oneRequest(m, "POST", "/httproutes", "201 Created"))
 
 	remove(t, older)
 	harness.Eventually(t, hasConditions(ns, "aa-younger", resolved(1, "pool-a", alphaGroup), accepted(1, "shared"), pending(1, "aa-younger", 1)))
@@ -678,7 +678,7 @@ func TestGeneratedObjectsAreValidAndMatchRender(t *testing.T) {
 		t.Fatalf("big-modelroute weights %v; want 10 times 1000000", weights)
 	}
 	harness.Eventually(t, func() error {
-		if created := harness.Matching(m.Requests.Writes(), "PATCH", "/httproutes", "201 Created"); len(created) != len(names) {
+		if created := harness.Matching(m.Requests.Writes(), "POST", "/httproutes", "201 Created"); len(created) != len(names) {
 			return fmt.Errorf("route creations %q; want %d", created, len(names))
 		}
 		return nil

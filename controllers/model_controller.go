@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -30,10 +30,18 @@ import (
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 var routeKind = childKind{
+	childName: func(owner *metav1.OwnerReference) string {
+		if owner.Kind != "InferenceModel" || owner.APIVersion != v1alpha2.GroupVersion.String() {
+			return ""
+		}
+		return translate.RouteName(owner.Name)
+	},
 	newObject: func() client.Object { return &gatewayv1.HTTPRoute{} },
 	newList:   func() client.ObjectList { return &gatewayv1.HTTPRouteList{} },
 	drifted:   translate.SpecDrifted,
 	owned:     []string{"parentRefs", "hostnames"},
+	// parentRefs, hostnames and rules are atomic lists.
+	createOnly: true,
 }
 
 // ModelReconciler keeps each InferenceModel's HTTPRoute and status in line
@@ -45,12 +53,10 @@ type ModelReconciler struct {
 	recorder events.EventRecorder
 	config   translate.Config
 	metrics  *ConditionMetrics
-	// patchedFrom holds, per model, the resourceVersion its last status
-	// patch was made against. While the cache still holds that version it
-	// has not seen the patch: a status computed from it would only fail the
-	// patch's optimistic lock, and the watch event of the patched model is
-	// on its way to reconcile the model again.
-	patchedFrom sync.Map // types.NamespacedName → string
+	// writes are this process's last writes; a status computed from a
+	// model the cache has not seen our last status patch of would only fail
+	// the patch's optimistic lock.
+	writes *ownWrites
 }
 
 // Reconcile handles one InferenceModel.
@@ -61,7 +67,8 @@ func (r *ModelReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 			// Its route goes with it: the garbage collector follows the
 			// ownerReference.
 			r.metrics.Forget(req.NamespacedName)
-			r.patchedFrom.Delete(req.NamespacedName)
+			model.Namespace, model.Name = req.Namespace, req.Name
+			r.writes.forget(model)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
@@ -85,51 +92,71 @@ func (r *ModelReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		return ctrl.Result{}, fmt.Errorf("translate returned no result for %s", req.NamespacedName)
 	}
 	conditions := slices.Clone(res.Conditions)
-	programmed, err := r.syncRoute(ctx, model, res)
+	programmed, outcome, err := r.syncRoute(ctx, model, res)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if programmed != nil {
 		setCondition(conditions, *programmed)
+		conditions = translate.Health(model, conditions)
 	}
-	return ctrl.Result{}, r.updateStatus(ctx, model, conditions)
+	var result ctrl.Result
+	if outcome == childCreating {
+		// The echo of the route's create is no reason to reconcile (see
+		// ownWrites); this reconciles the model once the cache has surely
+		// seen the route, or has seen it deleted.
+		result.RequeueAfter = createdGrace
+	}
+	written, err := r.updateStatus(ctx, model, conditions)
+	if err == nil && !written {
+		// The cache has yet to see our last status patch: the echo of that
+		// patch will not reconcile the model, so try again shortly.
+		result.RequeueAfter = statusRetry
+	}
+	return result, err
 }
+
+// statusRetry is how soon a model whose last status patch the cache has not
+// seen yet is reconciled again.
+const statusRetry = 250 * time.Millisecond
 
 // syncRoute makes the model's route match res.Route and returns the
 // Programmed condition when the cluster, not translate, decides it.
-func (r *ModelReconciler) syncRoute(ctx context.Context, model *v1alpha2.InferenceModel, res translate.ModelResult) (*metav1.Condition, error) {
+func (r *ModelReconciler) syncRoute(ctx context.Context, model *v1alpha2.InferenceModel, res translate.ModelResult) (*metav1.Condition, syncOutcome, error) {
 	name := types.NamespacedName{Namespace: model.Namespace, Name: translate.RouteName(model.Name)}
 	var desired client.Object
 	if res.Route != nil {
 		desired = res.Route
 	}
 	outcome, err := r.writer.reconcile(ctx, routeKind, model, name, desired)
-	if err != nil {
-		return nil, err
-	}
-	if res.Route == nil {
-		return nil, nil
+	if err != nil || res.Route == nil {
+		return nil, outcome, err
 	}
 	translated := res.Condition(translate.ConditionProgrammed)
 	switch {
 	case outcome == childForeign:
 		// The Warning Event comes with the status transition.
-		return ptr.To(translate.ForeignRouteCondition(model, name.Name)), nil
+		return ptr.To(translate.ForeignRouteCondition(model, name.Name)), outcome, nil
 	case translated == nil || translated.Status != metav1.ConditionUnknown:
-		return nil, nil // NoParentRefs: translate has the last word
+		return nil, outcome, nil // NoParentRefs: translate has the last word
 	}
 	gateways, err := r.parentGateways(ctx, res.Route)
 	if err != nil {
-		return nil, err
+		return nil, outcome, err
 	}
 	route := res.Route // just written: no Gateway has seen this generation
-	if outcome != childWritten {
-		route = &gatewayv1.HTTPRoute{}
-		if err := r.client.Get(ctx, name, route); err != nil {
-			return nil, client.IgnoreNotFound(err)
+	if outcome != childWritten && outcome != childCreating {
+		live := &gatewayv1.HTTPRoute{}
+		if err := r.client.Get(ctx, name, live); err != nil {
+			return nil, outcome, client.IgnoreNotFound(err)
 		}
+		// Unchanged: the live spec is the desired one (the cache keeps only
+		// its digest); its generation and status are the Gateways' to judge.
+		unchanged := *res.Route
+		unchanged.Generation, unchanged.Status = live.Generation, live.Status
+		route = &unchanged
 	}
-	return ptr.To(translate.RouteProgrammed(model, route, gateways)), nil
+	return ptr.To(translate.RouteProgrammed(model, route, gateways)), outcome, nil
 }
 
 // parentGateways reads from the cache the Gateways route attaches to and
@@ -164,20 +191,18 @@ func (r *ModelReconciler) parentGateways(ctx context.Context, route *gatewayv1.H
 }
 
 // updateStatus writes the conditions when they differ from the live ones,
-// with an optimistic lock, and records Events for the transitions.
-func (r *ModelReconciler) updateStatus(ctx context.Context, model *v1alpha2.InferenceModel, computed []metav1.Condition) error {
-	key := client.ObjectKeyFromObject(model)
-	if from, ok := r.patchedFrom.Load(key); ok {
-		if from == model.ResourceVersion {
-			// Our last patch is not in the cache yet (see patchedFrom).
-			return nil
-		}
-		r.patchedFrom.Delete(key)
+// with an optimistic lock, and records Events for the transitions. It
+// returns false, writing nothing, when the cache has not yet seen its last
+// status patch of the model.
+func (r *ModelReconciler) updateStatus(ctx context.Context, model *v1alpha2.InferenceModel, computed []metav1.Condition) (bool, error) {
+	if r.writes.unseen(model) {
+		return false, nil
 	}
+	key := client.ObjectKeyFromObject(model)
 	merged := translate.MergeConditions(model.Status.Conditions, computed, metav1.Now())
 	if equality.Semantic.DeepEqual(merged, model.Status.Conditions) {
 		r.metrics.Set(key, merged)
-		return nil
+		return true, nil
 	}
 	before := model.DeepCopy()
 	model.Status.Conditions = merged
@@ -187,17 +212,17 @@ func (r *ModelReconciler) updateStatus(ctx context.Context, model *v1alpha2.Infe
 			// Our cache is behind the model: the watch event of its newer
 			// version is on its way and will reconcile it again.
 			log.FromContext(ctx).V(1).Info("status conflict; waiting for the newer model", "error", err.Error())
-			return nil
+			return true, nil
 		}
-		return err
+		return true, err
 	}
-	r.patchedFrom.Store(key, before.ResourceVersion)
+	r.writes.wrote(model, before.ResourceVersion)
 	r.metrics.Set(key, merged)
 	for _, e := range translate.TransitionEvents(before.Status.Conditions, merged) {
 		r.recorder.Eventf(model, nil, e.Type, e.Reason, "UpdateStatus", "%s", e.Note)
 	}
 	log.FromContext(ctx).V(1).Info("status updated", "conditions", merged)
-	return nil
+	return true, nil
 }
 
 func setCondition(conditions []metav1.Condition, c metav1.Condition) {

@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -17,6 +19,13 @@ import (
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;patch;delete
 
 var serviceKind = childKind{
+	childName: func(owner *metav1.OwnerReference) string {
+		gv, err := schema.ParseGroupVersion(owner.APIVersion)
+		if err != nil || owner.Kind != translate.KindInferencePool {
+			return ""
+		}
+		return translate.ServiceName(gv.Group, owner.Name)
+	},
 	newObject: func() client.Object { return &corev1.Service{} },
 	newList:   func() client.ObjectList { return &corev1.ServiceList{} },
 	drifted:   translate.SetFieldsDrifted,

@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -65,7 +64,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			return err
 		}
 	}
-	if err := RegisterIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+	if err := RegisterIndexes(ctx, mgr.GetFieldIndexer(), opts.Config.Backend); err != nil {
 		return err
 	}
 	metrics := opts.Metrics
@@ -75,20 +74,22 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	c := mgr.GetClient()
 	in := inputReader{client: c, installed: installed}
 	recorder := mgr.GetEventRecorder(FieldManager)
-	writer := childWriter{client: c, reader: mgr.GetAPIReader()}
+	writes := &ownWrites{}
+	writer := childWriter{client: c, reader: mgr.GetAPIReader(), created: &recentCreates{}, writes: writes}
 	models := &ModelReconciler{
-		client: c, input: in, writer: writer, recorder: recorder, config: opts.Config, metrics: metrics,
+		client: c, input: in, writer: writer, recorder: recorder, config: opts.Config, metrics: metrics, writes: writes,
 	}
+	notEcho := builder.WithPredicates(writes.notEcho())
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("inferencemodel").
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(opts.Concurrency, 1)}).
-		For(&v1alpha2.InferenceModel{}).
+		For(&v1alpha2.InferenceModel{}, notEcho).
 		// Contenders for a modelName: a change to one can hand the name over.
 		Watches(&v1alpha2.InferenceModel{}, handler.EnqueueRequestsFromMapFunc(mapModels(c, func(o client.Object) client.ListOption {
 			return client.MatchingFields{IndexModelName: o.(*v1alpha2.InferenceModel).Spec.ModelName}
-		}))).
+		})), notEcho).
 		// Routes with a generated name, ours or not, and their status.
-		Watches(&gatewayv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(mapRoute(c))).
+		Watches(&gatewayv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(mapRoute(c)), notEcho).
 		// A parent Gateway's class, and the features that class supports,
 		// decide whether the Gateway can deliver a route.
 		Watches(&gatewayv1.Gateway{}, handler.EnqueueRequestsFromMapFunc(mapGateway(c)),
@@ -122,34 +123,13 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			For(g.newObject()).
 			Owns(&corev1.Service{}).
 			// Any model of the pool may change whether it needs a Service.
-			Watches(&v1alpha2.InferenceModel{}, handler.EnqueueRequestsFromMapFunc(modelPool(g.group))).
+			Watches(&v1alpha2.InferenceModel{}, handler.EnqueueRequestsFromMapFunc(modelPool(g.group)), notEcho).
 			Complete(services)
 		if err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// CacheOptions is the cache a manager running the reconcilers needs: every
-// namespace, or only namespaces for the objects modelroute reads and
-// writes; Gateways are cached in every namespace all the same, since routes
-// attach to Gateways in other namespaces. managedFields are not cached:
-// nothing reads them (writes are server-side applies and merge patches),
-// and leaving them out takes a sixth off the peak memory at 10,000 models
-// (docs/benchmarks.md).
-func CacheOptions(namespaces ...string) cache.Options {
-	opts := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
-	if len(namespaces) > 0 {
-		opts.DefaultNamespaces = map[string]cache.Config{}
-		for _, ns := range namespaces {
-			opts.DefaultNamespaces[ns] = cache.Config{}
-		}
-		opts.ByObject = map[client.Object]cache.ByObject{
-			&gatewayv1.Gateway{}: {Namespaces: map[string]cache.Config{cache.AllNamespaces: {}}},
-		}
-	}
-	return opts
 }
 
 // mapModels enqueues the models a list option selects.
@@ -185,6 +165,9 @@ func mapRoute(c client.Client) handler.MapFunc {
 	})
 	return func(ctx context.Context, o client.Object) []reconcile.Request {
 		reqs := byName(ctx, o)
+		if model, ok := translate.ModelOfRoute(o.GetName()); ok {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: model}})
+		}
 		if ref := metav1.GetControllerOf(o); ref != nil && ref.Kind == "InferenceModel" {
 			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: ref.Name}})
 		}

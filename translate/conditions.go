@@ -2,12 +2,15 @@ package translate
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/modelroute/modelroute/api/v1alpha2"
 )
 
 // Condition types modelroute owns on an InferenceModel.
@@ -15,6 +18,12 @@ const (
 	ConditionAccepted     = "Accepted"
 	ConditionResolvedRefs = "ResolvedRefs"
 	ConditionProgrammed   = "Programmed"
+	// ConditionReconciling and ConditionStalled follow kstatus's
+	// conventions (Flux's health checks, `kubectl wait`): present, and
+	// True, only while the model waits for its Gateway, or after one of
+	// the three above turned False. See Health.
+	ConditionReconciling = "Reconciling"
+	ConditionStalled     = "Stalled"
 )
 
 // Reasons of the Accepted condition.
@@ -62,9 +71,35 @@ const (
 // does not control (service mode).
 const ReasonServiceConflict = "ServiceConflict"
 
+// ModelConditionTypes are the conditions that say what modelroute made of
+// a model, in the order it checks them.
+var ModelConditionTypes = []string{ConditionResolvedRefs, ConditionAccepted, ConditionProgrammed}
+
 // OwnedConditionTypes are the condition types modelroute writes; a type in
 // this list but absent from a result is removed from the status.
-var OwnedConditionTypes = []string{ConditionResolvedRefs, ConditionAccepted, ConditionProgrammed}
+var OwnedConditionTypes = append(slices.Clone(ModelConditionTypes), ConditionReconciling, ConditionStalled)
+
+// Health returns conditions (the model's ResolvedRefs, Accepted and
+// Programmed, for model's generation) with the kstatus condition they
+// imply: Stalled=True, with the reason and message of the first of them
+// that is False, for what needs a person; else Reconciling=True while
+// Programmed is Unknown (the Gateway has yet to accept the route); else
+// neither: the model is routed. The model's own health conditions in
+// conditions are dropped first.
+func Health(model *v1alpha2.InferenceModel, conditions []metav1.Condition) []metav1.Condition {
+	out := slices.DeleteFunc(slices.Clone(conditions), func(c metav1.Condition) bool {
+		return c.Type == ConditionReconciling || c.Type == ConditionStalled
+	})
+	for _, t := range ModelConditionTypes {
+		if c := meta.FindStatusCondition(out, t); c != nil && c.Status == metav1.ConditionFalse {
+			return append(out, condition(model, ConditionStalled, metav1.ConditionTrue, c.Reason, "%s", c.Message))
+		}
+	}
+	if c := meta.FindStatusCondition(out, ConditionProgrammed); c != nil && c.Status == metav1.ConditionUnknown {
+		return append(out, condition(model, ConditionReconciling, metav1.ConditionTrue, c.Reason, "%s", c.Message))
+	}
+	return out
+}
 
 // staleDefault reports the CRD's default condition (Ready/Pending), which
 // no controller maintains and which would confuse readers.

@@ -239,7 +239,7 @@ func TestTranslateChecks(t *testing.T) {
 			if len(got.Models) != 1 {
 				t.Fatalf("got %d models, want 1", len(got.Models))
 			}
-			checkConditions(t, "m1", tc.want[0].conds, got.Models[0].Conditions)
+			checkConditions(t, "m1", withHealth(tc.want[0].conds), got.Models[0].Conditions)
 			r := got.Models[0].Route
 			if r == nil {
 				t.Fatal("no route")

@@ -31,9 +31,13 @@ const (
 // Annotations that override the configured parent refs and hostnames. The
 // model's annotation wins over its pool's, the pool's over Config.
 const (
-	AnnotationParentRefs = "modelroute.dev/parent-refs"
-	AnnotationHostnames  = "modelroute.dev/hostnames"
+	AnnotationParentRefs = AnnotationPrefix + "parent-refs"
+	AnnotationHostnames  = AnnotationPrefix + "hostnames"
 )
+
+// AnnotationPrefix starts every annotation and label key of modelroute's
+// own (but app.kubernetes.io/managed-by).
+const AnnotationPrefix = "modelroute.dev/"
 
 // Config is how InferenceModels become HTTPRoutes. The same values drive
 // `modelroute render` and `modelroute controller`.

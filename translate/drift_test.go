@@ -25,6 +25,14 @@ func TestDrift(t *testing.T) {
 	other := map[string]any{"apiVersion": "v1", "kind": "K", "name": "p", "uid": "u2"}
 	spec := map[string]any{"rules": []any{"r1"}, "parentRefs": []any{"gw"}}
 	desired := object(ours, []any{owner}, spec)
+	// digested is obj as the controller's cache keeps a route: the digest
+	// of a spec instead of the spec.
+	digested := func(obj *unstructured.Unstructured, digestOf map[string]any) *unstructured.Unstructured {
+		out := obj.DeepCopy()
+		delete(out.Object, "spec")
+		out.SetAnnotations(map[string]string{translate.AnnotationSpecDigest: translate.SpecDigest(object(nil, nil, digestOf))})
+		return out
+	}
 	type drift struct{ Spec, SetFields, Metadata bool }
 	for _, tc := range []struct {
 		name string
@@ -45,6 +53,21 @@ func TestDrift(t *testing.T) {
 			drift{true, false, false}},
 		{"a field we set is missing", object(ours, []any{owner}, map[string]any{"rules": []any{"r1"}}),
 			drift{true, true, false}},
+		// Services are never digested: SetFields sees no spec.
+		{"the digest of the same spec", digested(object(ours, []any{owner}, nil), spec), drift{false, true, false}},
+		{"the digest of the same spec, keys in another order", digested(object(ours, []any{owner}, nil),
+			map[string]any{"parentRefs": []any{"gw"}, "rules": []any{"r1"}}), drift{false, true, false}},
+		{"the digest of the same spec with null and empty fields", digested(object(ours, []any{owner}, nil),
+			map[string]any{"rules": []any{"r1"}, "parentRefs": []any{"gw"}, "hostnames": []any{}, "timeouts": nil, "x": map[string]any{"y": nil}}),
+			drift{false, true, false}},
+		{"the digest of another spec", digested(object(ours, []any{owner}, nil), map[string]any{"rules": []any{"r2"}, "parentRefs": []any{"gw"}}),
+			drift{true, true, false}},
+		{"the digest of the same spec, our owner missing", digested(object(ours, []any{other}, nil), spec), drift{true, true, true}},
+		{"an empty digest", func() *unstructured.Unstructured {
+			o := digested(object(ours, []any{owner}, nil), spec)
+			o.SetAnnotations(map[string]string{translate.AnnotationSpecDigest: ""})
+			return o
+		}(), drift{true, true, false}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := drift{

@@ -19,7 +19,8 @@ type Event struct {
 }
 
 // TransitionEvents are the Events a status write from before to after
-// gives: a Warning for each owned condition turned False, with its reason;
+// gives (the kstatus conditions, which repeat the others, give none): a
+// Warning for each ResolvedRefs, Accepted or Programmed turned False, with its reason;
 // the other transitions in one Normal Event, led by Accepted's (whose
 // reason it takes, else the first one's). A condition transitions when it
 // appears or its status or reason changes. A new model thus costs one
@@ -27,7 +28,7 @@ type Event struct {
 // holds a goroutine per Event until its rate limiter lets it through.
 func TransitionEvents(before, after []metav1.Condition) []Event {
 	var events, normal []Event
-	for _, t := range OwnedConditionTypes {
+	for _, t := range ModelConditionTypes {
 		old, now := meta.FindStatusCondition(before, t), meta.FindStatusCondition(after, t)
 		if now == nil || (old != nil && old.Status == now.Status && old.Reason == now.Reason) {
 			continue

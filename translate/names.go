@@ -28,6 +28,18 @@ func RouteName(model string) string {
 	return dnsName(model, routeSuffix, MaxObjectNameLength, true)
 }
 
+// ModelOfRoute is the model whose route is called route and whose name is
+// the route's without the suffix; false when there is no such name. Models
+// whose names were cut or sanitized into a route's are not found this way
+// (the controller indexes those).
+func ModelOfRoute(route string) (string, bool) {
+	model, ok := strings.CutSuffix(route, routeSuffix)
+	if !ok || model == "" || RouteName(model) != route {
+		return "", false
+	}
+	return model, true
+}
+
 // ServiceName is the name of the shadow Service for a pool:
 // "<pool>-<hash of group/name>", a DNS label of at most 63 characters. The
 // hash keeps pools of the two InferencePool groups with one name apart.

@@ -51,6 +51,37 @@ func TestRouteNameExamples(t *testing.T) {
 	}
 }
 
+func TestModelOfRoute(t *testing.T) {
+	for _, tc := range []struct {
+		route, model string
+		ok           bool
+	}{
+		{"m1-modelroute", "m1", true},
+		{strings.Repeat("a", 242) + "-modelroute", strings.Repeat("a", 242), true},
+		// Also RouteName("A")'s and that of a 250-character name: found as
+		// the model whose name is the route's without the suffix.
+		{"a-559aead082-modelroute", "a-559aead082", true},
+		{strings.Repeat("a", 231) + "-3f3e35e0a7-modelroute", strings.Repeat("a", 231) + "-3f3e35e0a7", true},
+		// No model's name gives these.
+		{strings.Repeat("a", 243) + "-modelroute", "", false},
+		{"-modelroute", "", false},
+		{"m1", "", false},
+		{"M1-modelroute", "", false},
+	} {
+		model, ok := translate.ModelOfRoute(tc.route)
+		if model != tc.model || ok != tc.ok {
+			t.Errorf("ModelOfRoute(%q) = %q, %v; want %q, %v", tc.route, model, ok, tc.model, tc.ok)
+		}
+	}
+	// Whatever it finds has that route.
+	for _, in := range weirdNames {
+		route := translate.RouteName(in)
+		if model, ok := translate.ModelOfRoute(route); ok && translate.RouteName(model) != route {
+			t.Errorf("ModelOfRoute(%q) = %q, whose route is %q", route, model, translate.RouteName(model))
+		}
+	}
+}
+
 func TestRouteNameValidStableDistinct(t *testing.T) {
 	seen := map[string]string{}
 	for _, in := range weirdNames {

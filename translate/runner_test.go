@@ -2,6 +2,7 @@ package translate_test
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,6 +57,29 @@ func checkConditions(t *testing.T, what string, want, got []metav1.Condition) {
 	}
 }
 
+// withHealth is conds with the kstatus condition a model with them gets:
+// Stalled, like the first of ResolvedRefs, Accepted and Programmed that is
+// False; else Reconciling, like Programmed when it is Unknown. The tables
+// list the three; TestHealth checks the rule itself.
+func withHealth(conds []metav1.Condition) []metav1.Condition {
+	out := slices.Clone(conds)
+	for _, t := range []string{"ResolvedRefs", "Accepted", "Programmed"} {
+		for _, c := range conds {
+			if c.Type == t && c.Status == metav1.ConditionFalse {
+				c.Type, c.Status = "Stalled", metav1.ConditionTrue
+				return append(out, c)
+			}
+		}
+	}
+	for _, c := range conds {
+		if c.Type == "Programmed" && c.Status == metav1.ConditionUnknown {
+			c.Type, c.Status = "Reconciling", metav1.ConditionTrue
+			return append(out, c)
+		}
+	}
+	return out
+}
+
 // checkOutput compares the models (by namespace/name, conditions, route) and
 // the Services of an Output with the expected ones.
 func checkOutput(t *testing.T, got translate.Output, want []wantModel, wantSvcs []*corev1.Service) {
@@ -73,7 +97,7 @@ func checkOutput(t *testing.T, got translate.Output, want []wantModel, wantSvcs 
 	for i, w := range want {
 		g := got.Models[i]
 		what := w.ns + "/" + w.name
-		checkConditions(t, what, w.conds, g.Conditions)
+		checkConditions(t, what, withHealth(w.conds), g.Conditions)
 		if diff := cmp.Diff(w.route, g.Route, equateEmpty); diff != "" {
 			t.Errorf("%s: route (-want +got):\n%s", what, diff)
 		}

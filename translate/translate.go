@@ -92,8 +92,12 @@ func Translate(in Input, cfg Config) (Output, error) {
 	for _, s := range states {
 		res := ModelResult{Namespace: s.model.Namespace, Name: s.model.Name}
 		res.Conditions = []metav1.Condition{s.resolved, *s.accepted}
-		if programmed, ok := routed[s]; ok {
+		programmed, ok := routed[s]
+		if ok {
 			res.Conditions = append(res.Conditions, programmed)
+		}
+		res.Conditions = Health(s.model, res.Conditions)
+		if ok {
 			if programmed.Reason != ReasonRouteShadowed && programmed.Reason != ReasonRouteConflict {
 				res.Route = buildRoute(s, cfg)
 				if cfg.Backend == BackendService {
@@ -145,14 +149,27 @@ func indexPools(in Input) map[poolKey]*pool {
 // uniqueModels sorts models by namespace and name and drops duplicates,
 // keeping the same copy whatever the input order.
 func uniqueModels(in []v1alpha2.InferenceModel) []v1alpha2.InferenceModel {
-	models := slices.Clone(in)
-	slices.SortStableFunc(models, func(a, b v1alpha2.InferenceModel) int {
-		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name),
-			cmp.Compare(canonical(&a), canonical(&b)))
+	// Sorting indexes, not the (large) models themselves.
+	order := make([]int, len(in))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(i, j int) int {
+		a, b := &in[i], &in[j]
+		if c := cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name)); c != 0 {
+			return c
+		}
+		// Only duplicates get here: canonical is costly.
+		return cmp.Compare(canonical(a), canonical(b))
 	})
-	return slices.CompactFunc(models, func(a, b v1alpha2.InferenceModel) bool {
-		return a.Namespace == b.Namespace && a.Name == b.Name
-	})
+	models := make([]v1alpha2.InferenceModel, 0, len(in))
+	for _, i := range order {
+		if n := len(models); n > 0 && models[n-1].Namespace == in[i].Namespace && models[n-1].Name == in[i].Name {
+			continue
+		}
+		models = append(models, in[i])
+	}
+	return models
 }
 
 // canonical is a total order key for duplicate inputs; only consulted when

@@ -331,7 +331,7 @@ func printConditions(ctx context.Context, c client.Client, w io.Writer) error {
 	fmt.Fprintln(tw, "NAME\tMODEL NAME\tRESOLVEDREFS\tACCEPTED\tPROGRAMMED")
 	for _, m := range models.Items {
 		cells := []string{m.Name, m.Spec.ModelName}
-		for _, t := range translate.OwnedConditionTypes {
+		for _, t := range translate.ModelConditionTypes {
 			cell := "-"
 			if cond := meta.FindStatusCondition(m.Status.Conditions, t); cond != nil {
 				cell = string(cond.Status) + "/" + cond.Reason
@@ -345,7 +345,7 @@ func printConditions(ctx context.Context, c client.Client, w io.Writer) error {
 	}
 	header := "\n# Why, for the conditions that are not True\n"
 	for _, m := range models.Items {
-		for _, t := range translate.OwnedConditionTypes {
+		for _, t := range translate.ModelConditionTypes {
 			if cond := meta.FindStatusCondition(m.Status.Conditions, t); cond != nil && cond.Status != metav1.ConditionTrue {
 				fmt.Fprintf(w, "%s%s: %s=%s %s: %s\n", header, m.Name, cond.Type, cond.Status, cond.Reason, cond.Message)
 				header = ""

@@ -43,6 +43,9 @@ type Options struct {
 	// HealthProbeBindAddress serves /healthz and /readyz (ready once the
 	// caches have synced); Disabled turns it off.
 	HealthProbeBindAddress string
+	// PprofBindAddress serves Go's /debug/pprof/ profiles; empty or
+	// Disabled turns it off.
+	PprofBindAddress string
 
 	// LeaderElection makes only the replica holding the Lease
 	// LeaderElectionNamespace/LeaderElectionID reconcile.
@@ -74,6 +77,7 @@ func New(ctx context.Context, restConfig *rest.Config, opts Options) (ctrl.Manag
 		Scheme:                        scheme,
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsBindAddress},
 		HealthProbeBindAddress:        opts.HealthProbeBindAddress,
+		PprofBindAddress:              opts.PprofBindAddress,
 		LeaderElection:                opts.LeaderElection,
 		LeaderElectionID:              opts.LeaderElectionID,
 		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
@@ -83,6 +87,7 @@ func New(ctx context.Context, restConfig *rest.Config, opts Options) (ctrl.Manag
 		RetryPeriod:                   opts.RetryPeriod,
 		GracefulShutdownTimeout:       opts.GracefulShutdownTimeout,
 		Cache:                         cacheOpts,
+		MapperProvider:                newRESTMapper,
 		Controller:                    config.Controller{SkipNameValidation: &opts.Repeatable},
 	}
 	if opts.Logger.GetSink() != nil {

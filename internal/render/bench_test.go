@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/modelroute/modelroute/translate"
@@ -52,4 +54,29 @@ func writeSyntheticInput(b *testing.B, path string, models, pools int) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// BenchmarkRenderCommand10000Models runs the `modelroute render` binary on
+// the same input as BenchmarkRender10000Models, as a user would, and
+// reports its wall time and peak resident set size.
+func BenchmarkRenderCommand10000Models(b *testing.B) {
+	dir := b.TempDir()
+	input := filepath.Join(dir, "models.yaml")
+	writeSyntheticInput(b, input, 10000, 1000)
+	bin := filepath.Join(dir, "modelroute")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, "../../cmd/modelroute")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("building modelroute: %v\n%s", err, out)
+	}
+	peak := int64(0)
+	for b.Loop() {
+		cmd := exec.Command(bin, "render", "-f", input, "--parent-ref", "infra/gw")
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("%v: %s", err, stderr.String())
+		}
+		peak = max(peak, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) // KiB on Linux
+	}
+	b.ReportMetric(float64(peak)/1024, "peak-RSS-MiB")
 }

@@ -11,15 +11,18 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	yamlv2 "go.yaml.in/yaml/v2"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/util/validation"
+	sjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
 	inferencev1 "github.com/modelroute/modelroute/api/v1"
@@ -31,12 +34,10 @@ import (
 // Stdin is the -f value that reads standard input.
 const Stdin = "-"
 
-var (
-	scheme = runtime.NewScheme()
-	// strict rejects unknown and duplicate fields, as kubectl's default
-	// server-side validation would.
-	strict = serializer.NewCodecFactory(scheme, serializer.EnableStrict).UniversalDeserializer()
-)
+// scheme knows the kinds render reads; they are decoded strictly,
+// rejecting unknown and duplicate fields, as kubectl's default server-side
+// validation would.
+var scheme = runtime.NewScheme()
 
 func init() {
 	for _, add := range []func(*runtime.Scheme) error{v1alpha2.AddToScheme, inferencev1.AddToScheme} {
@@ -141,15 +142,66 @@ func (l *loader) loadFile(path string) error {
 	return l.loadDocuments(path, data)
 }
 
+// loadDocuments loads every document of data. The documents are decoded on
+// every CPU at once (decoding is most of render's time), then added in
+// their order, so that the first problem in the input is the one reported,
+// as if they were read one by one.
 func (l *loader) loadDocuments(source string, data []byte) error {
-	err := manifests.Documents(data, func(doc int, raw []byte) error {
-		if err := l.loadDocument(source, doc, raw); err != nil {
-			return &InputError{Source: source, Document: doc, Err: err}
-		}
+	var raws [][]byte
+	splitErr := manifests.Documents(data, func(_ int, raw []byte) error {
+		raws = append(raws, raw)
 		return nil
 	})
-	if de, ok := errors.AsType[*manifests.DocumentError](err); ok {
+	docs := make([]decodedDocument, len(raws))
+	parallel(len(raws), func(i int) { docs[i], raws[i] = decodeDocument(raws[i]), nil })
+	for i, d := range docs {
+		for _, o := range d.objects {
+			if err := l.add(source, i+1, o.obj); err != nil {
+				return &InputError{Source: source, Document: i + 1, Err: o.within(err)}
+			}
+		}
+		if d.err != nil {
+			return &InputError{Source: source, Document: i + 1, Err: d.err}
+		}
+	}
+	if de, ok := errors.AsType[*manifests.DocumentError](splitErr); ok {
 		return &InputError{Source: source, Document: de.Document, Err: de.Err}
+	}
+	return splitErr
+}
+
+// parallel calls do(0..n-1) on GOMAXPROCS goroutines.
+func parallel(n int, do func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(goruntime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				do(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// decodedDocument is what one document holds: the objects of ours it
+// decoded, in order, and the error that stopped it, after them.
+type decodedDocument struct {
+	objects []decodedObject
+	err     error
+}
+
+// decodedObject is an object of ours and where it is: the indexes of the
+// List items it is nested in, outermost first.
+type decodedObject struct {
+	obj   runtime.Object
+	items []int
+}
+
+// within says where the object is in an error about it.
+func (o decodedObject) within(err error) error {
+	for _, i := range slices.Backward(o.items) {
+		err = fmt.Errorf("items[%d]: %w", i, err)
 	}
 	return err
 }
@@ -162,18 +214,21 @@ var listKinds = map[string]bool{"List": true}
 // once more.
 const maxListDepth = 8
 
-func (l *loader) loadDocument(source string, doc int, raw []byte) error {
+func decodeDocument(raw []byte) decodedDocument {
+	var d decodedDocument
 	js, strictErr, err := yamlToJSON(raw)
-	if err != nil {
-		return err
+	if err == nil {
+		err = d.decodeJSON(js, nil, strictErr)
 	}
-	return l.loadJSON(source, doc, js, 0, strictErr)
+	d.err = err
+	return d
 }
 
-// loadJSON loads one object, or the items of a List, from JSON. strictErr,
-// when not nil, is why the YAML the JSON came from is not strictly valid
-// (a key given twice): an error if the document holds one of our objects.
-func (l *loader) loadJSON(source string, doc int, js []byte, depth int, strictErr error) error {
+// decodeJSON decodes one object, or the items of a List, from JSON, at
+// items. strictErr, when not nil, is why the YAML the JSON came from is not
+// strictly valid (a key given twice): an error if the document holds one of
+// our objects.
+func (d *decodedDocument) decodeJSON(js []byte, items []int, strictErr error) error {
 	if trimmed := bytes.TrimSpace(js); len(trimmed) == 0 || string(trimmed) == "null" {
 		return nil // empty document
 	}
@@ -190,11 +245,11 @@ func (l *loader) loadJSON(source string, doc int, js []byte, depth int, strictEr
 	}
 	gvk := schema.FromAPIVersionAndKind(head.APIVersion, head.Kind)
 	if gvk.Group == "" && listKinds[gvk.Kind] {
-		if depth >= maxListDepth {
+		if len(items) >= maxListDepth {
 			return fmt.Errorf("Lists nested more than %d deep are not supported", maxListDepth)
 		}
 		for i, item := range head.Items {
-			if err := l.loadJSON(source, doc, item, depth+1, strictErr); err != nil {
+			if err := d.decodeJSON(item, append(slices.Clip(items), i), strictErr); err != nil {
 				return fmt.Errorf("items[%d]: %w", i, err)
 			}
 		}
@@ -206,11 +261,21 @@ func (l *loader) loadJSON(source string, doc int, js []byte, depth int, strictEr
 	if strictErr != nil {
 		return strictErr
 	}
-	obj, _, err := strict.Decode(js, nil, nil)
+	obj, err := scheme.New(gvk)
 	if err != nil {
 		return err
 	}
-	return l.add(source, doc, obj)
+	// What a strict UniversalDeserializer does with JSON, without finding
+	// the kind again: unknown and duplicate fields are errors.
+	strictErrs, err := sjson.UnmarshalStrict(js, obj)
+	if err != nil {
+		return err
+	}
+	if len(strictErrs) > 0 {
+		return runtime.NewStrictDecodingError(strictErrs)
+	}
+	d.objects = append(d.objects, decodedObject{obj: obj, items: items})
+	return nil
 }
 
 func (l *loader) add(source string, doc int, obj runtime.Object) error {

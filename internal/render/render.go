@@ -2,15 +2,15 @@ package render
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"sigs.k8s.io/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/translate"
@@ -96,7 +96,7 @@ func conditionLine(c *metav1.Condition) string {
 // ObjectStream is the YAML stream of every generated object, ordered by
 // kind, namespace and name.
 func ObjectStream(out translate.Output) ([]byte, error) {
-	var objs []runtime.Object
+	var objs []client.Object
 	for _, m := range out.Models {
 		if m.Route != nil {
 			objs = append(objs, m.Route)
@@ -105,26 +105,19 @@ func ObjectStream(out translate.Output) ([]byte, error) {
 	for _, svc := range out.Services {
 		objs = append(objs, svc)
 	}
-	manifests := make([]*unstructured.Unstructured, 0, len(objs))
-	for _, o := range objs {
-		u, err := translate.Manifest(o)
+	slices.SortFunc(objs, func(a, b client.Object) int {
+		return cmp.Or(strings.Compare(a.GetObjectKind().GroupVersionKind().Kind, b.GetObjectKind().GroupVersionKind().Kind),
+			strings.Compare(a.GetNamespace(), b.GetNamespace()), strings.Compare(a.GetName(), b.GetName()))
+	})
+	// Each object becomes its manifest and then YAML, in parallel; only
+	// the YAML is kept.
+	return yamlStream(len(objs), func(i int) (any, error) {
+		u, err := translate.Manifest(objs[i])
 		if err != nil {
 			return nil, err
 		}
-		manifests = append(manifests, u)
-	}
-	slices.SortFunc(manifests, func(a, b *unstructured.Unstructured) int {
-		return strings.Compare(sortKey(a), sortKey(b))
+		return u.Object, nil
 	})
-	items := make([]any, len(manifests))
-	for i, u := range manifests {
-		items[i] = u.Object
-	}
-	return yamlStream(items)
-}
-
-func sortKey(u *unstructured.Unstructured) string {
-	return u.GetKind() + "\x00" + u.GetNamespace() + "\x00" + u.GetName()
 }
 
 // StatusStream is each InferenceModel with the status.conditions it would
@@ -134,9 +127,13 @@ func StatusStream(models []v1alpha2.InferenceModel, out translate.Output) ([]byt
 	for i := range models {
 		byName[models[i].Namespace+"/"+models[i].Name] = &models[i]
 	}
-	items := make([]any, 0, len(out.Models))
-	for _, res := range out.Models {
+	return yamlStream(len(out.Models), func(i int) (any, error) {
+		res := out.Models[i]
 		src := byName[res.Namespace+"/"+res.Name]
+		spec, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&src.Spec)
+		if err != nil {
+			return nil, err
+		}
 		conditions := make([]any, 0, len(res.Conditions))
 		for _, c := range res.Conditions {
 			conditions = append(conditions, map[string]any{
@@ -144,26 +141,42 @@ func StatusStream(models []v1alpha2.InferenceModel, out translate.Output) ([]byt
 				"message": c.Message, "observedGeneration": c.ObservedGeneration,
 			})
 		}
-		items = append(items, map[string]any{
+		return map[string]any{
 			"apiVersion": v1alpha2.GroupVersion.String(),
 			"kind":       "InferenceModel",
 			"metadata":   map[string]any{"name": res.Name, "namespace": res.Namespace},
-			"spec":       src.Spec,
+			"spec":       spec,
 			"status":     map[string]any{"conditions": conditions},
-		})
-	}
-	return yamlStream(items)
+		}, nil
+	})
 }
 
-func yamlStream(items []any) ([]byte, error) {
-	var buf bytes.Buffer
-	for _, item := range items {
-		b, err := yaml.Marshal(item)
-		if err != nil {
-			return nil, err
+// yamlStream prints the n items item gives, each a JSON-shaped value (maps
+// with string keys, slices, strings, numbers, booleans), as YAML documents.
+// It writes what sigs.k8s.io/yaml.Marshal would (see yamlWriter), without
+// its round trip through JSON, which took most of render's time.
+func yamlStream(n int, item func(i int) (any, error)) ([]byte, error) {
+	docs := make([][]byte, n)
+	errs := make([]error, n)
+	var w yamlWriter
+	parallel(n, func(i int) {
+		v, err := item(i)
+		if err == nil {
+			docs[i], err = w.marshalYAML(v)
 		}
+		errs[i] = err
+	})
+	if i := slices.IndexFunc(errs, func(err error) bool { return err != nil }); i >= 0 {
+		return nil, errs[i]
+	}
+	size := 0
+	for _, doc := range docs {
+		size += len("---\n") + len(doc)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	for _, doc := range docs {
 		buf.WriteString("---\n")
-		buf.Write(b)
+		buf.Write(doc)
 	}
 	return buf.Bytes(), nil
 }

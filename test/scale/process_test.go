@@ -5,20 +5,28 @@ package scale_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
+	"k8s.io/client-go/rest"
+
 	"github.com/modelroute/modelroute/internal/testing/harness"
+	"github.com/modelroute/modelroute/internal/testing/localcluster"
 )
 
 // controllerProcess is one `modelroute controller` process whose heap is
 // sampled every second.
 type controllerProcess struct {
 	*harness.ControllerProcess
-	log     string // file its output goes to
-	started time.Time
+	log       string // file its output goes to
+	started   time.Time
+	pprofAddr string // with -profile-dir
 
 	mu        sync.Mutex
 	heapInuse float64 // peaks of the samples
@@ -34,6 +42,12 @@ func startController(binary, kubeconfig, logPath string, args ...string) (*contr
 		return nil, err
 	}
 	c := &controllerProcess{log: logPath, started: time.Now()}
+	if *profileDir != "" {
+		if c.pprofAddr, err = localcluster.FreeAddr(); err != nil {
+			return nil, err
+		}
+		args = append(args, "--pprof-bind-address", c.pprofAddr)
+	}
 	c.ControllerProcess, err = harness.StartControllerProcess(binary, kubeconfig, logFile, args...)
 	logFile.Close() // the child has its own descriptor
 	if err != nil {
@@ -65,6 +79,73 @@ func (c *controllerProcess) sampleHeap() {
 	defer c.mu.Unlock()
 	c.heapInuse = max(c.heapInuse, m.Sum("go_memstats_heap_inuse_bytes", nil))
 	c.heapAlloc = max(c.heapAlloc, m.Sum("go_memstats_heap_alloc_bytes", nil))
+}
+
+// profile saves the pprof profile at /debug/pprof/path into file of
+// -profile-dir, in the background when it takes time (a CPU profile);
+// without -profile-dir it does nothing.
+func (c *controllerProcess) profile(t *testing.T, file, path string) {
+	if c.pprofAddr == "" {
+		return
+	}
+	save := func() {
+		resp, err := http.Get("http://" + c.pprofAddr + "/debug/pprof/" + path)
+		if err != nil {
+			t.Logf("profile %s: %v", file, err)
+			return
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(*profileDir, file), data, 0o644)
+		}
+		if err != nil {
+			t.Logf("profile %s: %v", file, err)
+		}
+	}
+	if strings.HasPrefix(path, "profile") {
+		go save()
+		return
+	}
+	save()
+}
+
+// profileAPIServer saves, in the background, a CPU profile of the next 30
+// s of kube-apiserver into file of -profile-dir (its /debug/pprof, which
+// the admin may read); without -profile-dir it does nothing.
+func (b *bench) profileAPIServer(t *testing.T, file string) {
+	if *profileDir == "" {
+		return
+	}
+	go func() {
+		c, err := rest.HTTPClientFor(b.cluster.Config)
+		server, _, urlErr := rest.DefaultServerUrlFor(b.cluster.Config)
+		if err == nil && urlErr != nil {
+			err = urlErr
+		}
+		if err == nil {
+			var resp *http.Response
+			if resp, err = c.Get(server.JoinPath("debug/pprof/profile").String() + "?seconds=30"); err == nil {
+				defer resp.Body.Close()
+				var data []byte
+				if data, err = io.ReadAll(resp.Body); err == nil {
+					err = os.WriteFile(filepath.Join(*profileDir, file), data, 0o644)
+				}
+			}
+		}
+		if err != nil {
+			t.Logf("profile %s: %v", file, err)
+		}
+	}()
+}
+
+// controlPlaneCPU is the CPU-seconds kube-apiserver and etcd have used.
+func controlPlaneCPU() float64 {
+	total := 0.0
+	for _, pid := range localcluster.ChildPIDs("kube-apiserver", "etcd") {
+		total += procCPU(pid, false)
+	}
+	return total
 }
 
 // heapPeaks returns the highest heap in use and allocated sampled so far.

@@ -42,6 +42,10 @@ func (r request) write() bool {
 	return false
 }
 
+// startup reports whether the request is one every start makes once
+// whatever the number of models: discovery, or an informer's watch.
+func (r request) startup() bool { return r.Resource == "(discovery)" || r.Verb == "WATCH" }
+
 // counts is a number of requests of each kind.
 type counts map[request]int
 

@@ -118,8 +118,7 @@ func editLatencies(seed uint64, n int, p50, p99 float64) []time.Duration {
 	return ds
 }
 
-// measuredEnv and measuredSizes are the run docs/benchmarks.md reports on
-// 2026-11-27.
+// measuredEnv and measuredSizes are a run with every goal met.
 func measuredEnv() environment {
 	return environment{
 		Date:       time.Date(2026, 11, 27, 11, 55, 41, 0, time.UTC),
@@ -141,75 +140,76 @@ func measuredEnv() environment {
 }
 
 func measuredSizes() []*sizeResult {
+	// n, floor and converged seconds (unthrottled, throttled), peak RSS
+	// MiB (unthrottled, throttled, restart), edit p50/p99 ms.
 	type size struct {
-		n, pools                                int
-		floor, converged, ready, settled        float64
-		getRoutes, watchPools                   int
-		lastPatch                               bool
-		clientGET                               float64
-		hwm, hwmRestart                         int64
-		inuse, inuseRestart, alloc, allocRestrt float64
-		p50, p99                                float64
-		restartReady, restartDone               float64
-		resyncReconciles                        float64
+		n                                      int
+		floorU, convU, floorT, convT           float64
+		rssU, rssT, rssRestart                 int64
+		p50, p99                               float64
+		restartReady, restartDone, syncSeconds float64
 	}
 	var rs []*sizeResult
 	for i, s := range []size{
-		{1000, 100, 18.093, 19.412, 0.214, 22.488, 1, 3, false, 1009, 61, 68, 29.3, 28.4, 25.2, 24.9, 25, 46, 0.31, 2.08, 1000},
-		{5000, 500, 97.981, 99.187, 0.693, 102.297, 12, 2, false, 5019, 141, 169, 104.4, 113.8, 93.6, 107.1, 24, 33, 1.27, 2.44, 10008},
-		{10000, 1000, 198.012, 209.093, 0.812, 212.281, 29, 2, true, 10036, 245, 299, 199.2, 229.7, 190.4, 217.6, 22, 35, 2.51, 4.69, 10000},
+		{1000, 9.1, 10.2, 20.4, 20.9, 48, 45, 47, 22, 35, 0.3, 1.9, 30},
+		{10000, 88.5, 101.3, 200.8, 202.1, 121, 118, 131, 24, 41, 1.6, 6.4, 38},
+		{50000, 451.2, 548.9, 1001.7, 1010.4, 512, 480, 590, 25, 60, 7.9, 31.2, 187},
 	} {
 		n := s.n
-		after := counts{{Verb: "POST", Resource: "events"}: 1}
-		if s.lastPatch {
-			after[request{Verb: "PATCH", Resource: "inferencemodels/status"}] = 1
-		}
-		rs = append(rs, &sizeResult{
-			N: n, Pools: s.pools,
-			Setup: seconds(float64(n) / 180),
-			Floor: seconds(s.floor),
-			FloorRequests: counts{
-				{Verb: "GET", Resource: "(discovery)"}:              2,
-				{Verb: "POST", Resource: "httproutes"}:              n,
-				{Verb: "PATCH", Resource: "inferencemodels/status"}: n,
-			},
-			Ready:     seconds(s.ready),
-			Converged: seconds(s.converged),
-			Settled:   seconds(s.settled),
-			Create: counts{
+		created := func(get int) counts {
+			return counts{
 				{Verb: "GET", Resource: "(discovery)"}:              2,
 				{Verb: "POST", Resource: "events"}:                  n,
-				{Verb: "APPLY", Resource: "httproutes"}:             n,
-				{Verb: "GET", Resource: "httproutes"}:               s.getRoutes,
-				{Verb: "GET", Resource: "httproutes", Code: "404"}:  n,
+				{Verb: "POST", Resource: "httproutes"}:              n,
+				{Verb: "GET", Resource: "httproutes"}:               get,
+				{Verb: "POST", Resource: "httproutes", Code: "409"}: get,
 				{Verb: "WATCH", Resource: "httproutes"}:             1,
 				{Verb: "WATCH", Resource: "inferencemodels"}:        1,
 				{Verb: "PATCH", Resource: "inferencemodels/status"}: n,
-				{Verb: "WATCH", Resource: "inferencepools"}:         s.watchPools,
-				{Verb: "WATCH", Resource: "services"}:               1,
+				{Verb: "WATCH", Resource: "inferencepools"}:         2,
+			}
+		}
+		floor := counts{
+			{Verb: "GET", Resource: "(discovery)"}:              2,
+			{Verb: "POST", Resource: "httproutes"}:              n,
+			{Verb: "PATCH", Resource: "inferencemodels/status"}: n,
+			{Verb: "POST", Resource: "events"}:                  n,
+		}
+		methods := map[string]float64{"GET": float64(2 + i), "PATCH": float64(n), "POST": float64(2*n + i)}
+		rs = append(rs, &sizeResult{
+			N: n, Pools: n / 10, Setup: seconds(float64(4*n) / 700),
+			Unthrottled: run{QPS: -1,
+				Floor: seconds(s.floorU), FloorRequests: floor,
+				Ready: seconds(0.2 + float64(i)), Converged: seconds(s.convU), Settled: seconds(s.convU + 3.1),
+				Create: created(i), AfterConvergence: counts{{Verb: "POST", Resource: "events"}: 1},
+				ClientMethods: methods, HWM: s.rssU<<20 + 417_792,
+				HeapInuse: mebibytes(float64(s.rssU) * 0.7), HeapAlloc: mebibytes(float64(s.rssU) * 0.6),
+				FloorServerCPU: 0.0198 * float64(n), ServerCPU: 0.0214 * float64(n), ControllerCPU: 0.004 * float64(n),
 			},
-			AfterConvergence: after,
-			ClientMethods:    map[string]float64{"GET": s.clientGET, "PATCH": float64(2 * n), "POST": float64(n)},
-			HWMCreate:        s.hwm<<20 + 417_792,
-			HeapInuse:        mebibytes(s.inuse),
-			HeapAlloc:        mebibytes(s.alloc),
-			RestartReady:     seconds(s.restartReady),
-			RestartDone:      seconds(s.restartDone),
+			Throttled: run{QPS: 50, Burst: 100,
+				Floor: seconds(s.floorT), FloorRequests: floor,
+				Ready: seconds(0.3 + float64(i)), Converged: seconds(s.convT), Settled: seconds(s.convT + 3.0),
+				Create: created(2 * i), AfterConvergence: counts{},
+				ClientMethods: methods, HWM: s.rssT << 20,
+				HeapInuse: mebibytes(float64(s.rssT) * 0.7), HeapAlloc: mebibytes(float64(s.rssT) * 0.6),
+				FloorServerCPU: 0.012 * float64(n), ServerCPU: 0.013 * float64(n), ControllerCPU: 0.0035 * float64(n),
+			},
+			RestartReady: seconds(s.restartReady),
+			RestartDone:  seconds(s.restartDone),
 			Restart: counts{
 				{Verb: "GET", Resource: "(discovery)"}:       2,
 				{Verb: "WATCH", Resource: "httproutes"}:      1,
 				{Verb: "WATCH", Resource: "inferencemodels"}: 1,
 				{Verb: "WATCH", Resource: "inferencepools"}:  2,
-				{Verb: "WATCH", Resource: "services"}:        1,
 			},
 			RestartReconciles: float64(n),
-			SyncPeriod:        30 * time.Second,
+			SyncPeriod:        seconds(s.syncSeconds),
 			Resync:            counts{},
-			ResyncReconciles:  s.resyncReconciles,
+			ResyncReconciles:  float64(n),
 			Edits:             editLatencies(uint64(i), 50, s.p50, s.p99),
-			HWMRestart:        s.hwmRestart<<20 + 1_003_520,
-			HeapInuseRestart:  mebibytes(s.inuseRestart),
-			HeapAllocRestart:  mebibytes(s.allocRestrt),
+			HWMRestart:        s.rssRestart<<20 + 1_003_520,
+			HeapInuseRestart:  mebibytes(float64(s.rssRestart) * 0.7),
+			HeapAllocRestart:  mebibytes(float64(s.rssRestart) * 0.6),
 		})
 	}
 	return rs
@@ -239,54 +239,37 @@ func missedEnv() environment {
 }
 
 func missedSizes() []*sizeResult {
-	return []*sizeResult{
-		{
-			N: 50, Pools: 10, Setup: seconds(0.4),
-			Floor:            seconds(1.0),
-			FloorRequests:    counts{{Verb: "POST", Resource: "httproutes", Code: "429"}: 3, {Verb: "POST", Resource: "httproutes"}: 50},
-			Ready:            seconds(0.05),
-			Converged:        seconds(1.51),
+	slow := func(floor, converged float64, rss int64) run {
+		return run{QPS: 12.5, Burst: 25,
+			Floor: seconds(floor), FloorRequests: counts{{Verb: "POST", Resource: "httproutes", Code: "429"}: 3, {Verb: "POST", Resource: "httproutes"}: 50},
+			Ready: seconds(0.05), Converged: seconds(converged),
 			Settled:          seconds(2.5), // under the 3 s of quiet: a negative time to idle
 			Create:           counts{{Verb: "LIST", Resource: "inferencepools"}: 1, {Verb: "PUT", Resource: "httproutes"}: 101, {Verb: "DELETE", Resource: "httproutes", Code: "409"}: 2},
 			AfterConvergence: counts{{Verb: "PUT", Resource: "httproutes"}: -1},
 			ClientMethods:    map[string]float64{"PUT": 101.7, "LIST": 1, "DELETE": 2, "WATCH": -3},
-			HWMCreate:        12 << 20,
-			HeapInuse:        mebibytes(4.5),
-			HeapAlloc:        mebibytes(3.49),
-			RestartReady:     seconds(0.04),
-			RestartDone:      seconds(0.05),
-			Restart:          counts{{Verb: "PUT", Resource: "httproutes"}: 50},
-			SyncPeriod:       90 * time.Second,
-			Resync:           counts{},
-			Edits:            []time.Duration{time.Second, 300 * time.Millisecond},
-			HWMRestart:       13<<20 - 1,
-			HeapInuseRestart: mebibytes(4.51),
-			HeapAllocRestart: mebibytes(3.5),
+			HWM:              rss << 20, HeapInuse: mebibytes(4.5), HeapAlloc: mebibytes(3.49),
+		}
+	}
+	return []*sizeResult{
+		{
+			N: 50, Pools: 10, Setup: seconds(0.4),
+			Unthrottled: slow(1.0, 1.51, 12), Throttled: slow(2.0, 2.2, 12),
+			RestartReady: seconds(0.04), RestartDone: seconds(0.05),
+			Restart:    counts{{Verb: "PUT", Resource: "httproutes"}: 50},
+			SyncPeriod: 90 * time.Second, Resync: counts{},
+			Edits:      []time.Duration{time.Second, 300 * time.Millisecond},
+			HWMRestart: 13<<20 - 1, HeapInuseRestart: mebibytes(4.51), HeapAllocRestart: mebibytes(3.5),
 		},
 		{
-			N: 1_234_567, Pools: 246_913, Setup: 3 * time.Hour,
-			Floor:             seconds(3600),
-			FloorRequests:     counts{{Verb: "POST", Resource: "httproutes"}: 1_234_567, {Verb: "PATCH", Resource: "inferencemodels/status"}: 1_234_567},
-			Ready:             seconds(61.25),
-			Converged:         seconds(3600 * 1.499),
-			Settled:           seconds(5400),
-			Create:            counts{{Verb: "APPLY", Resource: "httproutes"}: 1_234_567, {Verb: "PATCH", Resource: "inferencemodels/status"}: 1_234_568, {Verb: "WATCH", Resource: "httproutes", Code: "410"}: 17},
-			AfterConvergence:  counts{},
-			ClientMethods:     map[string]float64{"PATCH": 2_469_135},
-			HWMCreate:         300 << 20, // the goal is under 300 MiB
-			HeapInuse:         mebibytes(1500.5),
-			HeapAlloc:         mebibytes(1400),
-			RestartReady:      seconds(75),
-			RestartDone:       seconds(600.05),
-			Restart:           counts{},
-			RestartReconciles: 1_234_567,
-			SyncPeriod:        time.Hour + 30*time.Second,
-			Resync:            counts{{Verb: "DELETE", Resource: "httproutes", Code: "404"}: 1},
-			ResyncReconciles:  2_469_134,
-			Edits:             []time.Duration{999 * time.Millisecond, 5 * time.Millisecond, 1500 * time.Millisecond, 999999 * time.Microsecond, 7 * time.Millisecond, 2 * time.Millisecond, 40 * time.Millisecond},
-			HWMRestart:        299 << 20,
-			HeapInuseRestart:  mebibytes(1600),
-			HeapAllocRestart:  mebibytes(1500),
+			N: 10_000, Pools: 2_000, Setup: 3 * time.Hour,
+			// ≤ 150 MiB is missed by a byte.
+			Unthrottled: slow(3600, 3600*1.2501, 150), Throttled: slow(3600, 3600, 150),
+			RestartReady: seconds(75), RestartDone: seconds(600.05),
+			Restart: counts{}, RestartReconciles: 10_000,
+			SyncPeriod: time.Hour + 30*time.Second,
+			Resync:     counts{{Verb: "DELETE", Resource: "httproutes", Code: "404"}: 1}, ResyncReconciles: 20_000,
+			Edits:      []time.Duration{999 * time.Millisecond, 5 * time.Millisecond, 1500 * time.Millisecond, 999999 * time.Microsecond, 7 * time.Millisecond, 2 * time.Millisecond, 40 * time.Millisecond},
+			HWMRestart: 150<<20 + 1, HeapInuseRestart: mebibytes(1600), HeapAllocRestart: mebibytes(1500),
 		},
 	}
 }

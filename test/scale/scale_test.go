@@ -19,6 +19,7 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -38,16 +39,22 @@ import (
 )
 
 var (
-	sizesFlag   = flag.String("sizes", "1000,5000,10000", "numbers of InferenceModels, one round each")
+	sizesFlag   = flag.String("sizes", "1000,10000,50000", "numbers of InferenceModels, one round each")
 	perPool     = flag.Int("models-per-pool", 10, "InferenceModels per InferencePool")
-	qps         = flag.Float64("qps", 50, "client QPS of the controller and of the floor (the controller's default)")
-	burst       = flag.Int("burst", 100, "client burst of the controller and of the floor (the controller's default)")
-	concurrency = flag.Int("concurrency", 4, "the controller's --concurrency, and the floor's and the creation's workers")
+	qps         = flag.Float64("qps", 50, "client QPS of the throttled runs, controller and floor (the controller's default)")
+	burst       = flag.Int("burst", 100, "client burst of the throttled runs, controller and floor (the controller's default)")
+	concurrency = flag.Int("concurrency", 4, "the controller's --concurrency, and the floor's workers")
 	edits       = flag.Int("edits", 50, "sequential edits whose latency is measured")
 	syncPeriod  = flag.Duration("sync-period", 30*time.Second, "shortest --sync-period of the controller started to watch one resync")
-	timeout     = flag.Duration("converge-timeout", 30*time.Minute, "how long the controller may take to converge")
+	timeout     = flag.Duration("converge-timeout", 45*time.Minute, "how long the controller may take to converge")
+	profileDir  = flag.String("profile-dir", "", "when set, the controller serves pprof and the benchmark saves into this directory CPU profiles of the first 30 s of each floor and controller run (the controller's and kube-apiserver's) and the controller's heap profiles")
+	binaryFlag  = flag.String("binary", "", "a modelroute binary to measure (another build, to compare); default: the tree's, built by the benchmark")
+	modesFlag   = flag.String("modes", "unthrottled,throttled", "the runs of each size; the restart, edits and resync follow the throttled one")
 	outFlag     = flag.String("out", "", "markdown file to write the results into (default docs/benchmarks.md of the repository; - for none)")
 )
+
+// populateWorkers create the models and pools (not timed).
+const populateWorkers = 16
 
 // parentRef is the Gateway every route attaches to (--parent-ref); no
 // Gateway controller runs, so Programmed stays Unknown/Pending.
@@ -66,20 +73,13 @@ type bench struct {
 // sizeResult is what one round measured.
 type sizeResult struct {
 	N, Pools int
-	Setup    time.Duration // creating the models and pools of both namespaces
+	Setup    time.Duration // creating the models and pools of every namespace
 
-	Floor         time.Duration
-	FloorRequests counts
+	// Unthrottled: the controller and the floor without a client-side rate
+	// limit; Throttled: both at -qps and -burst, the controller's defaults.
+	Unthrottled, Throttled run
 
-	Ready, Converged time.Duration // since the controller process started
-	Settled          time.Duration // work queue empty, no request for 3 s
-	Create           counts        // requests until settled
-	AfterConvergence counts        // of those, after convergence
-	ClientMethods    map[string]float64
-	HWMCreate        int64
-	HeapInuse        float64
-	HeapAlloc        float64
-
+	// With the controller's default flags, after the throttled run.
 	RestartReady, RestartDone time.Duration
 	Restart                   counts
 	RestartReconciles         float64
@@ -90,6 +90,29 @@ type sizeResult struct {
 	HWMRestart                int64
 	HeapInuseRestart          float64
 	HeapAllocRestart          float64
+}
+
+// run is a floor and a first start of the controller over n new models
+// each, with one client setting.
+type run struct {
+	QPS   float64 // client QPS; < 0: no client-side rate limit
+	Burst int
+
+	Floor         time.Duration // start → the tracker sees every route and status right
+	FloorRequests counts
+
+	Ready, Converged time.Duration // since the controller process started
+	Settled          time.Duration // work queue empty, no request for 3 s
+	Create           counts        // requests until settled
+	AfterConvergence counts        // of those, after convergence
+	ClientMethods    map[string]float64
+	HWM              int64
+	HeapInuse        float64
+	HeapAlloc        float64
+
+	// CPU-seconds until convergence: kube-apiserver's and etcd's, during
+	// the floor and during the controller's run, and the controller's.
+	FloorServerCPU, ServerCPU, ControllerCPU float64
 }
 
 func TestScale(t *testing.T) {
@@ -107,12 +130,14 @@ func TestScale(t *testing.T) {
 	cpuBefore := readCPU()
 	ctx := context.Background()
 
-	b := &bench{dir: t.TempDir()}
-	b.binary = filepath.Join(b.dir, "modelroute")
-	build := exec.Command("go", "build", "-trimpath", "-o", b.binary, "./cmd/modelroute")
-	build.Dir = localcluster.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building modelroute: %v\n%s", err, out)
+	b := &bench{dir: t.TempDir(), binary: *binaryFlag}
+	if b.binary == "" {
+		b.binary = filepath.Join(b.dir, "modelroute")
+		build := exec.Command("go", "build", "-trimpath", "-o", b.binary, "./cmd/modelroute")
+		build.Dir = localcluster.RepoRoot()
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("building modelroute: %v\n%s", err, out)
+		}
 	}
 	var err error
 	if b.scheme, err = controllers.NewScheme(); err != nil {
@@ -142,27 +167,32 @@ func TestScale(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The report is written after every round, so that a round that fails
+	// (or a run cut short) still leaves the sizes measured before it.
 	var results []*sizeResult
-	for _, n := range sizes {
+	for i, n := range sizes {
 		r, err := b.round(ctx, t, n)
 		if err != nil {
 			t.Fatalf("%d models: %v", n, err)
 		}
-		t.Logf("%d models: floor %s, converged %s (ratio %.2f), %.2f writes/model, edit p99 %s, RSS %d MiB",
-			n, r.Floor.Round(time.Millisecond), r.Converged.Round(time.Millisecond), r.ratio(),
-			r.objectWrites(), percentile(r.Edits, 99), r.HWMCreate>>20)
 		results = append(results, r)
-	}
-	env.CPU = cpuBefore.until(readCPU())
-	env.Load = load.stop()
-	env.Duration = time.Since(started)
-	report := renderReport(env, results)
-	fmt.Println(report)
-	if path := outPath(); path != "" {
-		if err := writeReport(path, report); err != nil {
-			t.Fatal(err)
+		env.CPU = cpuBefore.until(readCPU())
+		env.Duration = time.Since(started)
+		if i == len(sizes)-1 {
+			env.Load = load.stop()
+		} else {
+			env.Load = load.sofar()
 		}
-		t.Logf("wrote %s", path)
+		report := renderReport(env, results)
+		if i == len(sizes)-1 {
+			fmt.Println(report)
+		}
+		if path := outPath(); path != "" {
+			if err := writeReport(path, report); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("wrote %s (%d of %d sizes)", path, i+1, len(sizes))
+		}
 	}
 }
 
@@ -176,138 +206,243 @@ func outPath() string {
 	return *outFlag
 }
 
-// round measures n models over n/models-per-pool pools.
+// round measures n models over n/models-per-pool pools: an unthrottled
+// and a throttled run, each on models of their own; then, with the
+// controller's default flags over the throttled run's converged models, a
+// restart, edits and a resync. Each run's namespaces are filled just
+// before it and emptied after it, so that the API server holds one run's
+// objects at a time (at 50,000 models, four runs' worth would fill most of
+// this machine's memory).
 func (b *bench) round(ctx context.Context, t *testing.T, n int) (*sizeResult, error) {
 	r := &sizeResult{N: n, Pools: n / *perPool}
-	nsCtl, nsFloor := fmt.Sprintf("scale-%d", n), fmt.Sprintf("floor-%d", n)
+	for _, mode := range []struct {
+		name   string
+		qps    float64
+		burst  int
+		result *run
+	}{
+		{"unthrottled", -1, 0, &r.Unthrottled},
+		{"throttled", *qps, *burst, &r.Throttled},
+	} {
+		if !slices.Contains(strings.Split(*modesFlag, ","), mode.name) {
+			continue
+		}
+		*mode.result = run{QPS: mode.qps, Burst: mode.burst}
+		floorNS, ctlNS := fmt.Sprintf("floor-%s-%d", mode.name[:1], n), fmt.Sprintf("ctl-%s-%d", mode.name[:1], n)
+		start := time.Now()
+		floorPools, floorModels, err := b.populate(ctx, floorNS, n, r.Pools)
+		if err != nil {
+			return nil, err
+		}
+		ctlPools, _, err := b.populate(ctx, ctlNS, n, r.Pools)
+		if err != nil {
+			return nil, err
+		}
+		r.Setup += time.Since(start)
+		t.Logf("%d models, %s: created %d models and %d pools in each of 2 namespaces in %s", n, clientLimits(mode.qps, mode.burst),
+			n, r.Pools, time.Since(start).Round(time.Millisecond))
+		if err := b.floor(ctx, t, mode.result, floorPools, floorModels); err != nil {
+			return nil, fmt.Errorf("floor: %w", err)
+		}
+		t.Logf("%d models, %s: floor %s", n, clientLimits(mode.qps, mode.burst), mode.result.Floor.Round(time.Millisecond))
+		if err := b.firstStart(ctx, t, mode.result, ctlNS, ctlPools); err != nil {
+			return nil, err
+		}
+		t.Logf("%d models, %s: ready after %s, converged after %s (%.2f × the floor), RSS %d MiB", n, clientLimits(mode.qps, mode.burst),
+			mode.result.Ready.Round(time.Millisecond), mode.result.Converged.Round(time.Millisecond), mode.result.ratio(), mode.result.HWM>>20)
+		if mode.result == &r.Throttled {
+			if err := b.afterwards(ctx, t, r, ctlNS, ctlPools); err != nil {
+				return nil, err
+			}
+		}
+		for _, ns := range []string{floorNS, ctlNS} {
+			if err := b.empty(ctx, ns); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return r, nil
+}
 
-	// The controller's models and the floor's, created before either runs.
-	start := time.Now()
-	pools, _, err := b.populate(ctx, nsCtl, n, r.Pools)
-	if err != nil {
-		return nil, err
+// empty deletes what a run made in ns: models, pools, routes and Events
+// (no kube-controller-manager runs to delete the namespace's content).
+func (b *bench) empty(ctx context.Context, ns string) error {
+	for _, obj := range []client.Object{&v1alpha2.InferenceModel{}, &v1alpha2.InferencePool{}, &gatewayv1.HTTPRoute{}, &eventsv1.Event{}} {
+		if err := b.admin.DeleteAllOf(ctx, obj, client.InNamespace(ns)); err != nil {
+			return fmt.Errorf("emptying %s of %T: %w", ns, obj, err)
+		}
 	}
-	floorPools, floorModels, err := b.populate(ctx, nsFloor, n, r.Pools)
-	if err != nil {
-		return nil, err
-	}
-	r.Setup = time.Since(start)
-	t.Logf("%d models: created %d models and %d pools in each of %s and %s in %s",
-		n, n, r.Pools, nsCtl, nsFloor, r.Setup.Round(time.Millisecond))
+	return nil
+}
 
-	if r.Floor, r.FloorRequests, err = b.floor(ctx, floorPools, floorModels); err != nil {
-		return nil, fmt.Errorf("floor: %w", err)
+// clientLimits names a client setting for the log.
+func clientLimits(qps float64, burst int) string {
+	if qps < 0 {
+		return "unthrottled"
 	}
-	t.Logf("%d models: floor %s", n, r.Floor.Round(time.Millisecond))
+	return fmt.Sprintf("QPS %g, burst %d", qps, burst)
+}
 
-	trackCtx, stopTracking := context.WithCancel(ctx)
-	defer stopTracking()
-	tr, err := startTracker(trackCtx, b.cluster.Config, b.scheme, nsCtl, pools, n, b.cfg)
-	if err != nil {
-		return nil, err
+// controllerArgs are the flags of the controller of namespace ns.
+func controllerArgs(ns string, qps float64, burst int) []string {
+	args := []string{"--namespace", ns, "--parent-ref", parentRef, "--concurrency", strconv.Itoa(*concurrency),
+		"--kube-api-qps", strconv.FormatFloat(qps, 'f', -1, 64)}
+	if burst > 0 {
+		args = append(args, "--kube-api-burst", strconv.Itoa(burst))
 	}
+	return args
+}
+
+// counted is a proxy that counts requests to the API server and a
+// kubeconfig pointing at it.
+func (b *bench) counted(name string) (*countingProxy, string, error) {
 	proxy, err := startProxy(b.cluster.Config)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	kubeconfig := filepath.Join(b.dir, "kubeconfig-"+name)
+	if err := writeKubeconfig(kubeconfig, proxy.URL); err != nil {
+		proxy.close()
+		return nil, "", err
+	}
+	return proxy, kubeconfig, nil
+}
+
+// firstStart runs a controller over the new models of ns until they have
+// converged and it is idle.
+func (b *bench) firstStart(ctx context.Context, t *testing.T, r *run, ns string, pools []v1alpha2.InferencePool) error {
+	n := len(pools) * *perPool
+	trackCtx, stopTracking := context.WithCancel(ctx)
+	defer stopTracking()
+	tr, err := startTracker(trackCtx, b.cluster.Config, b.scheme, ns, pools, n, b.cfg)
+	if err != nil {
+		return err
+	}
+	proxy, kubeconfig, err := b.counted(ns)
+	if err != nil {
+		return err
 	}
 	defer proxy.close()
-	kubeconfig := filepath.Join(b.dir, fmt.Sprintf("kubeconfig-%d", n))
-	if err := writeKubeconfig(kubeconfig, proxy.URL); err != nil {
-		return nil, err
-	}
-	args := []string{
-		"--namespace", nsCtl, "--parent-ref", parentRef, "--concurrency", strconv.Itoa(*concurrency),
-		"--kube-api-qps", strconv.FormatFloat(*qps, 'f', -1, 64), "--kube-api-burst", strconv.Itoa(*burst),
-	}
-
-	// First start: every model is new.
-	proc, err := startController(b.binary, kubeconfig, filepath.Join(b.dir, fmt.Sprintf("controller-%d.log", n)), args...)
+	serverCPU := controlPlaneCPU()
+	proc, err := startController(b.binary, kubeconfig, filepath.Join(b.dir, "controller-"+ns+".log"), controllerArgs(ns, r.QPS, r.Burst)...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer proc.stop()
 	if r.Ready, err = proc.waitReady(ctx); err != nil {
-		return nil, err
+		return err
 	}
-	select {
-	case <-tr.done:
-	case <-proc.Done():
-		return nil, fmt.Errorf("%v\n%s", proc.Exited(), proc.tail())
-	case <-time.After(*timeout):
-		return nil, fmt.Errorf("%d of %d models converged after %s\n%s", tr.convergedCount(), n, *timeout, proc.tail())
+	proc.profile(t, "cpu-"+ns+".pprof", "profile?seconds=30")
+	b.profileAPIServer(t, "apiserver-cpu-"+ns+".pprof")
+	progress := time.NewTicker(time.Minute)
+	defer progress.Stop()
+	deadline := time.After(*timeout)
+wait:
+	for {
+		select {
+		case <-tr.done:
+			break wait
+		case <-progress.C:
+			t.Logf("%s: %s", ns, tr.progress())
+		case <-proc.Done():
+			return fmt.Errorf("%v\n%s", proc.Exited(), proc.tail())
+		case <-deadline:
+			return fmt.Errorf("after %s: %s\n%s", *timeout, tr.progress(), proc.tail())
+		}
 	}
 	r.Converged = tr.doneAt.Sub(proc.started)
+	r.ServerCPU, r.ControllerCPU = controlPlaneCPU()-serverCPU, procCPU(proc.Pid(), false)
 	atConvergence := proxy.snapshot()
-	t.Logf("%d models: ready after %s, converged after %s", n, r.Ready.Round(time.Millisecond), r.Converged.Round(time.Millisecond))
 	if !waitIdle(ctx, proc, proxy, 3*time.Second, 15*time.Minute) {
-		t.Logf("%d models: the controller was still busy 15 minutes after converging", n)
+		t.Logf("%s: the controller was still busy 15 minutes after converging", ns)
 	}
 	r.Settled = time.Since(proc.started)
 	r.Create = proxy.snapshot()
 	r.AfterConvergence = r.Create.minus(atConvergence)
 	m, err := proc.Scrape()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	r.ClientMethods = map[string]float64{}
 	m.Series("rest_client_requests_total", func(labels map[string]string, v float64) {
 		r.ClientMethods[labels["method"]] += v
 	})
-	if r.HWMCreate, err = proc.PeakRSS(); err != nil {
-		return nil, err
+	proc.profile(t, "heap-"+ns+".pprof", "heap")
+	if r.HWM, err = proc.PeakRSS(); err != nil {
+		return err
 	}
 	r.HeapInuse, r.HeapAlloc = proc.heapPeaks()
-	if err := proc.stop(); err != nil {
-		return nil, err
+	return proc.stop()
+}
+
+// afterwards starts the controller with its default flags over the
+// converged models of ns: a restart, then edits; then one more start to
+// watch a resync.
+func (b *bench) afterwards(ctx context.Context, t *testing.T, r *sizeResult, ns string, pools []v1alpha2.InferencePool) error {
+	n := r.N
+	trackCtx, stopTracking := context.WithCancel(ctx)
+	defer stopTracking()
+	tr, err := startTracker(trackCtx, b.cluster.Config, b.scheme, ns, pools, n, b.cfg)
+	if err != nil {
+		return err
 	}
+	proxy, kubeconfig, err := b.counted(ns + "-restart")
+	if err != nil {
+		return err
+	}
+	defer proxy.close()
+	args := controllerArgs(ns, *qps, *burst)
 
 	// Restart: a new process over the converged models; then edits.
 	before := proxy.snapshot()
-	proc, err = startController(b.binary, kubeconfig, filepath.Join(b.dir, fmt.Sprintf("controller-%d-restart.log", n)), args...)
+	proc, err := startController(b.binary, kubeconfig, filepath.Join(b.dir, "controller-"+ns+"-restart.log"), args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer proc.stop()
 	if r.RestartReady, err = proc.waitReady(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	if err := waitReconciled(ctx, proc, proxy, n); err != nil {
-		return nil, err
+		return err
 	}
 	r.RestartDone = time.Since(proc.started)
 	r.Restart = proxy.snapshot().minus(before)
 	if _, r.RestartReconciles, err = proc.modelQueue(); err != nil {
-		return nil, err
+		return err
 	}
-	if r.Edits, err = b.editLatencies(ctx, tr, nsCtl, *edits); err != nil {
-		return nil, err
+	if r.Edits, err = b.editLatencies(ctx, tr, ns, *edits); err != nil {
+		return err
 	}
+	proc.profile(t, "heap-"+ns+"-restart.pprof", "heap")
 	if r.HWMRestart, err = proc.PeakRSS(); err != nil {
-		return nil, err
+		return err
 	}
 	r.HeapInuseRestart, r.HeapAllocRestart = proc.heapPeaks()
 	if err := proc.stop(); err != nil {
-		return nil, err
+		return err
 	}
+	t.Logf("%d models: restart reconciled every model after %s, RSS %d MiB; edit p99 %s", n,
+		r.RestartDone.Round(time.Millisecond), r.HWMRestart>>20, percentile(r.Edits, 99))
 
 	// Resync: one more process, with a sync period long enough for its
 	// start to be over (six times the restart) before every informer
 	// resyncs once, after a jittered 0.9–1.1 × the period, and short of
 	// the second resync (1.8 × at the earliest).
 	r.SyncPeriod = max(*syncPeriod, (6 * r.RestartDone).Round(time.Second))
-	proc, err = startController(b.binary, kubeconfig, filepath.Join(b.dir, fmt.Sprintf("controller-%d-resync.log", n)),
+	proc, err = startController(b.binary, kubeconfig, filepath.Join(b.dir, "controller-"+ns+"-resync.log"),
 		append(args, "--sync-period", r.SyncPeriod.String())...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer proc.stop()
 	if err := waitReconciled(ctx, proc, proxy, n); err != nil {
-		return nil, err
+		return err
 	}
 	before = proxy.snapshot()
 	_, started, err := proc.modelQueue()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	resynced := proc.started.Add(r.SyncPeriod*11/10 + 5*time.Second)
 	err = harness.Await(ctx, time.Until(resynced.Add(5*time.Minute)), 500*time.Millisecond, func() error {
@@ -323,28 +458,29 @@ func (b *bench) round(ctx context.Context, t *testing.T, n int) (*sizeResult, er
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !waitIdle(ctx, proc, proxy, 3*time.Second, 5*time.Minute) {
 		t.Logf("%d models: the controller was still busy 5 minutes after the resync", n)
 	}
 	_, reconciled, err := proc.modelQueue()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	r.ResyncReconciles = reconciled - started
 	r.Resync = proxy.snapshot().minus(before)
-	return r, proc.stop()
+	return proc.stop()
 }
 
 // populate creates pools and then models in a new namespace ns, with
-// *concurrency workers and no client-side rate limit (creation is not timed).
+// populateWorkers workers and no client-side rate limit (creation is not
+// timed).
 func (b *bench) populate(ctx context.Context, ns string, n, poolCount int) ([]v1alpha2.InferencePool, []*v1alpha2.InferenceModel, error) {
 	if err := b.admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		return nil, nil, err
 	}
 	pools := make([]v1alpha2.InferencePool, poolCount)
-	err := parallel(poolCount, *concurrency, func(i int) error {
+	err := parallel(poolCount, populateWorkers, func(i int) error {
 		name := fmt.Sprintf("pool-%d", i)
 		pools[i] = v1alpha2.InferencePool{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
@@ -362,7 +498,7 @@ func (b *bench) populate(ctx context.Context, ns string, n, poolCount int) ([]v1
 		return nil, nil, err
 	}
 	models := make([]*v1alpha2.InferenceModel, n)
-	err = parallel(n, *concurrency, func(i int) error {
+	err = parallel(n, populateWorkers, func(i int) error {
 		name := fmt.Sprintf("model-%d", i)
 		m := &v1alpha2.InferenceModel{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
@@ -383,37 +519,47 @@ func (b *bench) populate(ctx context.Context, ns string, n, poolCount int) ([]v1
 	return pools, models, err
 }
 
-// floor makes the writes the controller has to make, with nothing else: for
-// each model, create the route translate gives it and patch its status with
-// translate's conditions (a JSON merge patch with an optimistic lock, as the
-// controller does), through a plain client with the controller's QPS, burst
-// and concurrency.
-func (b *bench) floor(ctx context.Context, pools []v1alpha2.InferencePool, models []*v1alpha2.InferenceModel) (time.Duration, counts, error) {
+// floor makes the requests the controller has to make, with nothing else:
+// for each model, create the route translate gives it, patch its status
+// with translate's conditions (a JSON merge patch with an optimistic lock,
+// as the controller does) and post the one Event of that status write,
+// through a plain client with the run's QPS and burst and the controller's
+// concurrency. It is timed as the controller is: until a tracker watching
+// the namespace sees every route and status right.
+func (b *bench) floor(ctx context.Context, t *testing.T, r *run, pools []v1alpha2.InferencePool, models []*v1alpha2.InferenceModel) error {
 	in := translate.Input{AlphaPools: pools}
 	for _, m := range models {
 		in.Models = append(in.Models, *m)
 	}
 	out, err := translate.Translate(in, b.cfg)
 	if err != nil {
-		return 0, nil, err
+		return err
 	}
 	results := map[string]translate.ModelResult{}
 	for _, res := range out.Models {
 		if res.Route == nil {
-			return 0, nil, fmt.Errorf("translate gives %s no route: %v", res.Name, res.Conditions)
+			return fmt.Errorf("translate gives %s no route: %v", res.Name, res.Conditions)
 		}
 		results[res.Name] = res
 	}
+	ns := models[0].Namespace
+	trackCtx, stopTracking := context.WithCancel(ctx)
+	defer stopTracking()
+	tr, err := startTracker(trackCtx, b.cluster.Config, b.scheme, ns, pools, len(models), b.cfg)
+	if err != nil {
+		return err
+	}
 	proxy, err := startProxy(b.cluster.Config)
 	if err != nil {
-		return 0, nil, err
+		return err
 	}
 	defer proxy.close()
-	c, err := client.New(&rest.Config{Host: proxy.URL, QPS: float32(*qps), Burst: *burst}, client.Options{Scheme: b.scheme})
+	c, err := client.New(&rest.Config{Host: proxy.URL, QPS: float32(r.QPS), Burst: r.Burst}, client.Options{Scheme: b.scheme})
 	if err != nil {
-		return 0, nil, err
+		return err
 	}
-	start := time.Now()
+	start, serverCPU := time.Now(), controlPlaneCPU()
+	b.profileAPIServer(t, "apiserver-cpu-"+ns+".pprof")
 	err = parallel(len(models), *concurrency, func(i int) error {
 		m := models[i]
 		res := results[m.Name]
@@ -422,10 +568,43 @@ func (b *bench) floor(ctx context.Context, pools []v1alpha2.InferencePool, model
 		}
 		before := m.DeepCopy()
 		m.Status.Conditions = translate.MergeConditions(m.Status.Conditions, res.Conditions, metav1.Now())
-		return c.Status().Patch(ctx, m, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}),
-			client.FieldOwner("floor"))
+		if err := c.Status().Patch(ctx, m, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}),
+			client.FieldOwner("floor")); err != nil {
+			return err
+		}
+		return c.Create(ctx, floorEvent(m, translate.TransitionEvents(before.Status.Conditions, m.Status.Conditions)))
 	})
-	return time.Since(start), proxy.snapshot(), err
+	if err != nil {
+		return err
+	}
+	select {
+	case <-tr.done:
+	case <-time.After(time.Minute):
+		return fmt.Errorf("the tracker saw %d of %d models converge", tr.convergedCount(), len(models))
+	}
+	r.Floor, r.FloorRequests, r.FloorServerCPU = tr.doneAt.Sub(start), proxy.snapshot(), controlPlaneCPU()-serverCPU
+	return nil
+}
+
+// floorEvent is the one Event the controller records about a new model,
+// as its Event recorder would post it.
+func floorEvent(m *v1alpha2.InferenceModel, events []translate.Event) *eventsv1.Event {
+	e := events[0]
+	return &eventsv1.Event{
+		// Named as client-go's Event recorder names them.
+		ObjectMeta:          metav1.ObjectMeta{Namespace: m.Namespace, Name: fmt.Sprintf("%s.%x", m.Name, time.Now().UnixNano())},
+		EventTime:           metav1.NowMicro(),
+		ReportingController: "floor",
+		ReportingInstance:   "floor",
+		Action:              "UpdateStatus",
+		Reason:              e.Reason,
+		Note:                e.Note,
+		Type:                e.Type,
+		Regarding: corev1.ObjectReference{
+			APIVersion: v1alpha2.GroupVersion.String(), Kind: "InferenceModel",
+			Namespace: m.Namespace, Name: m.Name, UID: m.UID, ResourceVersion: m.ResourceVersion,
+		},
+	}
 }
 
 // editLatencies changes the target weights of model-9 (10 targets) count
@@ -541,16 +720,16 @@ func percentile(ds []time.Duration, p int) time.Duration {
 	return sorted[max(rank, 1)-1]
 }
 
-func (r *sizeResult) ratio() float64 { return r.Converged.Seconds() / r.Floor.Seconds() }
+func (r *run) ratio() float64 { return r.Converged.Seconds() / r.Floor.Seconds() }
 
 // objectWrites is the controller's writes per model on creation, Events
 // aside.
-func (r *sizeResult) objectWrites() float64 {
-	return float64(r.Create.sum(func(q request) bool { return q.write() && q.Resource != "events" })) / float64(r.N)
+func (r *run) objectWrites(n int) float64 {
+	return float64(r.Create.sum(func(q request) bool { return q.write() && q.Resource != "events" })) / float64(n)
 }
 
-func (r *sizeResult) eventWrites() float64 {
-	return float64(r.Create.sum(func(q request) bool { return q.write() && q.Resource == "events" })) / float64(r.N)
+func (r *run) eventWrites(n int) float64 {
+	return float64(r.Create.sum(func(q request) bool { return q.write() && q.Resource == "events" })) / float64(n)
 }
 
 func writes(c counts) int { return c.sum(request.write) }

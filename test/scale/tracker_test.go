@@ -4,6 +4,7 @@ package scale_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -182,6 +183,30 @@ func statusConverged(m *v1alpha2.InferenceModel) bool {
 		}
 	}
 	return true
+}
+
+// progress says how many models have converged and, for the first that
+// has not, why.
+func (t *tracker) progress() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	why := ""
+	for name, m := range t.models {
+		if t.converged[name] {
+			continue
+		}
+		route := t.routes[translate.RouteName(name)]
+		switch {
+		case !statusConverged(m):
+			why = fmt.Sprintf("; %s: status %v", name, m.Status.Conditions)
+		case route == nil:
+			why = fmt.Sprintf("; %s: no route", name)
+		default:
+			why = fmt.Sprintf("; %s: route generation %d differs from translate's", name, route.Generation)
+		}
+		break
+	}
+	return fmt.Sprintf("%d of %d models converged, %d models and %d routes seen%s", len(t.converged), t.n, len(t.models), len(t.routes), why)
 }
 
 // convergedCount is the number of converged models now.
