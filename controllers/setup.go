@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -84,10 +85,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		Named("inferencemodel").
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(opts.Concurrency, 1)}).
 		For(&v1alpha2.InferenceModel{}, notEcho).
-		// Contenders for a modelName: a change to one can hand the name over.
-		Watches(&v1alpha2.InferenceModel{}, handler.EnqueueRequestsFromMapFunc(mapModels(c, func(o client.Object) client.ListOption {
-			return client.MatchingFields{IndexModelName: o.(*v1alpha2.InferenceModel).Spec.ModelName}
-		})), notEcho).
+		// Contenders for a modelName: a change to one can hand the name
+		// over. The echo of a status write counts too: it follows a change
+		// in whether that model is routed (its pool came back, say), which
+		// reached only that model.
+		Watches(&v1alpha2.InferenceModel{}, handler.EnqueueRequestsFromMapFunc(mapContenders(c))).
 		// Routes with a generated name, ours or not, and their status.
 		Watches(&gatewayv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(mapRoute(c)), notEcho).
 		// A parent Gateway's class, and the features that class supports,
@@ -122,8 +124,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			Named("shadowservice-"+g.group).
 			For(g.newObject()).
 			Owns(&corev1.Service{}).
-			// Any model of the pool may change whether it needs a Service.
-			Watches(&v1alpha2.InferenceModel{}, handler.EnqueueRequestsFromMapFunc(modelPool(g.group)), notEcho).
+			// Any model of the pool may change whether it needs a Service,
+			// also by a status write of its own (it lost its modelName).
+			Watches(&v1alpha2.InferenceModel{}, handler.EnqueueRequestsFromMapFunc(modelPool(g.group))).
 			Complete(services)
 		if err != nil {
 			return err
@@ -145,6 +148,18 @@ func mapModels(c client.Client, selector func(client.Object) client.ListOption) 
 			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: m.Namespace, Name: m.Name}})
 		}
 		return reqs
+	}
+}
+
+// mapContenders enqueues the other models with this model's modelName;
+// the model itself is For's.
+func mapContenders(c client.Client) handler.MapFunc {
+	byName := mapModels(c, func(o client.Object) client.ListOption {
+		return client.MatchingFields{IndexModelName: o.(*v1alpha2.InferenceModel).Spec.ModelName}
+	})
+	return func(ctx context.Context, o client.Object) []reconcile.Request {
+		self := types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()}
+		return slices.DeleteFunc(byName(ctx, o), func(r reconcile.Request) bool { return r.NamespacedName == self })
 	}
 }
 
