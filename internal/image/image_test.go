@@ -67,14 +67,7 @@ func TestImageLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p, err := layout.FromPath(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	top, err := p.ImageIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
+	top := readLayoutIndex(t, dir)
 	topManifest, err := top.IndexManifest()
 	if err != nil {
 		t.Fatal(err)
@@ -322,14 +315,7 @@ func TestWriteLayoutReplacesOnlyALayout(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p, err := layout.FromPath(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	top, err := p.ImageIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
+	top := readLayoutIndex(t, dir)
 	if m, err := top.IndexManifest(); err != nil || len(m.Manifests) != 1 {
 		t.Fatalf("after two writes: index.json %+v, err %v", m, err)
 	}
@@ -344,4 +330,18 @@ func TestWriteLayoutReplacesOnlyALayout(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(other, "keep")); err != nil {
 		t.Errorf("unrelated file gone: %v", err)
 	}
+}
+
+// readLayoutIndex reads back the top-level index of the OCI layout in dir.
+func readLayoutIndex(t *testing.T, dir string) v1.ImageIndex {
+	t.Helper()
+	p, err := layout.FromPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, err := p.ImageIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return top
 }
