@@ -49,6 +49,8 @@ traefik: ## Build (or reuse) the pinned Traefik, the Gateway of the embedded con
 test: vet controlplane traefik ## Run every test: unit, golden, and integration on the local control plane.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	KUBEBUILDER_ASSETS="$$(bash tools/controlplane/build.sh 2>/dev/null)" $(GO) test -count=1 ./...
+	@# The scale benchmark builds only with its tag: compile it, and test its report.
+	$(GO) test -count=1 -tags bench -run '^TestReportTemplate$$' ./test/scale/
 
 .PHONY: chaos
 chaos: controlplane ## Only the fault-injection tests of controllers/ (also part of `make test`), verbose; COUNT=3 runs them 3 times.

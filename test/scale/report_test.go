@@ -395,8 +395,8 @@ func newRunView(r run, n int) runView {
 		Ratio:            r.ratio(),
 		ObjectWrites:     r.objectWrites(n),
 		EventWrites:      r.eventWrites(n),
-		Requests:         float64(r.Create.sum(func(request) bool { return true })) / float64(n),
-		ModelRequests:    float64(r.Create.sum(func(q request) bool { return !q.startup() })) / float64(n),
+		Requests:         float64(r.Create.Sum(func(request) bool { return true })) / float64(n),
+		ModelRequests:    float64(r.Create.Sum(func(q request) bool { return !startup(q) })) / float64(n),
 		FloorServerCPUms: 1000 * r.FloorServerCPU / float64(n),
 		ServerCPUms:      1000 * r.ServerCPU / float64(n),
 		ControllerCPUms:  1000 * r.ControllerCPU / float64(n),
@@ -481,7 +481,7 @@ func newReportView(env environment, rs []*sizeResult) reportView {
 	}
 	for _, verb := range []string{"GET", "LIST", "WATCH", "POST", "PUT", "PATCH", "APPLY", "DELETE"} {
 		v.Verbs = append(v.Verbs, row(verb, func(r *sizeResult) int {
-			return r.Throttled.Create.sum(func(q request) bool { return q.Verb == verb })
+			return r.Throttled.Create.Sum(func(q request) bool { return q.Verb == verb })
 		}))
 	}
 	kinds := map[request]bool{}

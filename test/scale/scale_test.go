@@ -26,8 +26,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -321,14 +319,14 @@ func controllerArgs(ns string, qps float64, burst int) []string {
 
 // counted is a proxy that counts requests to the API server and a
 // kubeconfig pointing at it.
-func (b *bench) counted(name string) (*countingProxy, string, error) {
-	proxy, err := startProxy(b.cluster.Config)
+func (b *bench) counted(name string) (*harness.CountingProxy, string, error) {
+	proxy, err := harness.StartCountingProxy(b.cluster.Config)
 	if err != nil {
 		return nil, "", err
 	}
 	kubeconfig := filepath.Join(b.dir, "kubeconfig-"+name)
-	if err := writeKubeconfig(kubeconfig, proxy.URL); err != nil {
-		proxy.close()
+	if err := proxy.WriteKubeconfig(kubeconfig); err != nil {
+		proxy.Close()
 		return nil, "", err
 	}
 	return proxy, kubeconfig, nil
@@ -348,7 +346,7 @@ func (b *bench) firstStart(ctx context.Context, t *testing.T, r *run, ns string,
 	if err != nil {
 		return err
 	}
-	defer proxy.close()
+	defer proxy.Close()
 	serverCPU := controlPlaneCPU()
 	proc, err := startController(b.binary, kubeconfig, filepath.Join(b.dir, "controller-"+ns+".log"), controllerArgs(ns, r.QPS, r.Burst)...)
 	if err != nil {
@@ -378,13 +376,13 @@ wait:
 	}
 	r.Converged = tr.doneAt.Sub(proc.started)
 	r.ServerCPU, r.ControllerCPU = controlPlaneCPU()-serverCPU, procCPU(proc.Pid(), false)
-	atConvergence := proxy.snapshot()
+	atConvergence := proxy.Snapshot()
 	if !waitIdle(ctx, proc, proxy, 3*time.Second, 15*time.Minute) {
 		t.Logf("%s: the controller was still busy 15 minutes after converging", ns)
 	}
 	r.Settled = time.Since(proc.started)
-	r.Create = proxy.snapshot()
-	r.AfterConvergence = r.Create.minus(atConvergence)
+	r.Create = proxy.Snapshot()
+	r.AfterConvergence = r.Create.Minus(atConvergence)
 	m, err := proc.Scrape()
 	if err != nil {
 		return err
@@ -416,11 +414,11 @@ func (b *bench) afterwards(ctx context.Context, t *testing.T, r *sizeResult, ns 
 	if err != nil {
 		return err
 	}
-	defer proxy.close()
+	defer proxy.Close()
 	args := controllerArgs(ns, *qps, *burst)
 
 	// Restart: a new process over the converged models; then edits.
-	before := proxy.snapshot()
+	before := proxy.Snapshot()
 	proc, err := startController(b.binary, kubeconfig, filepath.Join(b.dir, "controller-"+ns+"-restart.log"), args...)
 	if err != nil {
 		return err
@@ -433,7 +431,7 @@ func (b *bench) afterwards(ctx context.Context, t *testing.T, r *sizeResult, ns 
 		return err
 	}
 	r.RestartDone = time.Since(proc.started)
-	r.Restart = proxy.snapshot().minus(before)
+	r.Restart = proxy.Snapshot().Minus(before)
 	if _, r.RestartReconciles, err = proc.modelQueue(); err != nil {
 		return err
 	}
@@ -465,7 +463,7 @@ func (b *bench) afterwards(ctx context.Context, t *testing.T, r *sizeResult, ns 
 	if err := waitReconciled(ctx, proc, proxy, n); err != nil {
 		return err
 	}
-	before = proxy.snapshot()
+	before = proxy.Snapshot()
 	_, started, err := proc.modelQueue()
 	if err != nil {
 		return err
@@ -494,7 +492,7 @@ func (b *bench) afterwards(ctx context.Context, t *testing.T, r *sizeResult, ns 
 		return err
 	}
 	r.ResyncReconciles = reconciled - started
-	r.Resync = proxy.snapshot().minus(before)
+	r.Resync = proxy.Snapshot().Minus(before)
 	return proc.stop()
 }
 
@@ -575,11 +573,11 @@ func (b *bench) floor(ctx context.Context, t *testing.T, r *run, pools []v1alpha
 	if err != nil {
 		return err
 	}
-	proxy, err := startProxy(b.cluster.Config)
+	proxy, err := harness.StartCountingProxy(b.cluster.Config)
 	if err != nil {
 		return err
 	}
-	defer proxy.close()
+	defer proxy.Close()
 	c, err := client.New(&rest.Config{Host: proxy.URL, QPS: float32(r.QPS), Burst: r.Burst}, client.Options{Scheme: b.scheme})
 	if err != nil {
 		return err
@@ -608,7 +606,7 @@ func (b *bench) floor(ctx context.Context, t *testing.T, r *run, pools []v1alpha
 	case <-time.After(time.Minute):
 		return fmt.Errorf("the tracker saw %d of %d models converge", tr.convergedCount(), len(models))
 	}
-	r.Floor, r.FloorRequests, r.FloorServerCPU = tr.doneAt.Sub(start), proxy.snapshot(), controlPlaneCPU()-serverCPU
+	r.Floor, r.FloorRequests, r.FloorServerCPU = tr.doneAt.Sub(start), proxy.Snapshot(), controlPlaneCPU()-serverCPU
 	return nil
 }
 
@@ -668,10 +666,10 @@ func (b *bench) editLatencies(ctx context.Context, tr *tracker, ns string, count
 
 // waitIdle waits up to limit until the controller has no model queued or
 // in reconcile and the proxy has served no request but watches for quiet.
-func waitIdle(ctx context.Context, proc *controllerProcess, proxy *countingProxy, quiet, limit time.Duration) bool {
+func waitIdle(ctx context.Context, proc *controllerProcess, proxy *harness.CountingProxy, quiet, limit time.Duration) bool {
 	return harness.Await(ctx, limit, 200*time.Millisecond, func() error {
 		busy, _, err := proc.modelQueue()
-		if err == nil && (busy != 0 || !proxy.quiet(quiet)) {
+		if err == nil && (busy != 0 || !proxy.Quiet(quiet)) {
 			err = errors.New("busy")
 		}
 		return err
@@ -680,10 +678,10 @@ func waitIdle(ctx context.Context, proc *controllerProcess, proxy *countingProxy
 
 // waitReconciled waits until a (re)started controller has reconciled every
 // one of n models and is idle.
-func waitReconciled(ctx context.Context, proc *controllerProcess, proxy *countingProxy, n int) error {
+func waitReconciled(ctx context.Context, proc *controllerProcess, proxy *harness.CountingProxy, n int) error {
 	err := harness.Await(ctx, 10*time.Minute, 200*time.Millisecond, func() error {
 		busy, reconciled, err := proc.modelQueue()
-		if err == nil && (reconciled < float64(n) || busy != 0 || !proxy.quiet(2*time.Second)) {
+		if err == nil && (reconciled < float64(n) || busy != 0 || !proxy.Quiet(2*time.Second)) {
 			err = fmt.Errorf("%.0f of %d models reconciled, %.0f busy", reconciled, n, busy)
 		}
 		return err
@@ -726,16 +724,6 @@ func parallel(n, workers int, do func(i int) error) error {
 	return first
 }
 
-// writeKubeconfig points a kubeconfig at the proxy, without credentials.
-func writeKubeconfig(path, server string) error {
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["bench"] = &clientcmdapi.Cluster{Server: server}
-	cfg.AuthInfos["bench"] = &clientcmdapi.AuthInfo{}
-	cfg.Contexts["bench"] = &clientcmdapi.Context{Cluster: "bench", AuthInfo: "bench"}
-	cfg.CurrentContext = "bench"
-	return clientcmd.WriteToFile(*cfg, path)
-}
-
 // percentile is the nearest-rank p-th percentile of ds.
 func percentile(ds []time.Duration, p int) time.Duration {
 	if len(ds) == 0 {
@@ -751,11 +739,21 @@ func (r *run) ratio() float64 { return r.Converged.Seconds() / r.Floor.Seconds()
 // objectWrites is the controller's writes per model on creation, Events
 // aside.
 func (r *run) objectWrites(n int) float64 {
-	return float64(r.Create.sum(func(q request) bool { return q.write() && q.Resource != "events" })) / float64(n)
+	return float64(r.Create.Sum(func(q request) bool { return q.IsWrite() && q.Resource != "events" })) / float64(n)
 }
 
 func (r *run) eventWrites(n int) float64 {
-	return float64(r.Create.sum(func(q request) bool { return q.write() && q.Resource == "events" })) / float64(n)
+	return float64(r.Create.Sum(func(q request) bool { return q.IsWrite() && q.Resource == "events" })) / float64(n)
 }
 
-func writes(c counts) int { return c.sum(request.write) }
+func writes(c counts) int { return c.Sum(request.IsWrite) }
+
+// The proxy's request counts, under the names the report uses.
+type (
+	request = harness.Request
+	counts  = harness.Counts
+)
+
+// startup reports whether the request is one every start makes once
+// whatever the number of models: discovery, or an informer's watch.
+func startup(r request) bool { return r.Resource == "(discovery)" || r.Verb == "WATCH" }

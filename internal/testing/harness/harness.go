@@ -1,7 +1,8 @@
 // Package harness is the test support shared by modelroute's integration
 // tests and its scale benchmark: waiting for a condition, recording a
-// manager's API requests, running the reconcilers in-process, and running
-// the modelroute binary as a child process and reading its metrics. The
+// manager's API requests, running the reconcilers in-process, running the
+// modelroute binary as a child process and reading its metrics, and
+// counting a process's API requests through a proxy. The
 // control plane itself is package localcluster's.
 package harness
 
