@@ -140,20 +140,24 @@ func (c *controllerProcess) exited() error {
 
 // writes are the requests that change an object (answered or not) the
 // process has sent so far by every client it has (manager, events, leader
-// election), but for those to the resources in except.
-func (c *controllerProcess) writes(except ...string) harness.Counts {
+// election), by verb, resource and answer.
+func (c *controllerProcess) writes() harness.Counts { return onlyWrites(c.proxy.Snapshot()) }
+
+// writeCount is the number of writes.
+func (c *controllerProcess) writeCount() int {
+	return c.writes().Sum(func(harness.Request) bool { return true })
+}
+
+// onlyWrites keeps the writes of counts but those to the resources in
+// except.
+func onlyWrites(counts harness.Counts, except ...string) harness.Counts {
 	out := harness.Counts{}
-	for r, n := range c.proxy.Snapshot() {
+	for r, n := range counts {
 		if r.IsWrite() && !slices.Contains(except, r.Resource) {
 			out[r] = n
 		}
 	}
 	return out
-}
-
-// writeCount is the number of writes.
-func (c *controllerProcess) writeCount(except ...string) int {
-	return c.writes(except...).Sum(func(harness.Request) bool { return true })
 }
 
 // leads reports controller-runtime's leader_election_master_status for the
@@ -168,15 +172,17 @@ func (c *controllerProcess) leads(lease string) (bool, error) {
 
 // quiet checks that the process sends no write for d but to Events and the
 // resources in except: at steady state the controller writes nothing.
-// Events are left out because the Event of a status write goes out on its
-// own time: after the API server was down, client-go retries a failed one
-// up to 12 times, 10s apart.
+// Writes are counted as they reach the proxy, so that the last write before
+// convergence is counted before the window even if its answer is not back
+// yet. Events are left out because the Event of a status write goes out on
+// its own time: after the API server was down, client-go retries a failed
+// one up to 12 times, 10s apart.
 func (c *controllerProcess) quiet(t *testing.T, d time.Duration, except ...string) {
 	t.Helper()
 	except = append(except, "events")
-	before := c.writes(except...)
+	before := onlyWrites(c.proxy.Sent(), except...)
 	time.Sleep(d)
-	if sent := c.writes(except...).Minus(before); len(sent) != 0 {
+	if sent := onlyWrites(c.proxy.Sent(), except...).Minus(before); len(sent) != 0 {
 		t.Fatalf("%s sent these writes in %s after convergence; want none but to %v: %s", c.name, d, except, sent)
 	}
 }

@@ -96,6 +96,7 @@ type CountingProxy struct {
 
 	mu       sync.Mutex
 	counts   Counts
+	sent     Counts    // by verb and resource only, as requests arrive
 	inflight int       // requests other than watches being served
 	last     time.Time // when the last of those ended
 }
@@ -131,9 +132,12 @@ func StartCountingProxy(cfg *rest.Config) (*CountingProxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &CountingProxy{URL: "http://" + ln.Addr().String(), counts: Counts{}, last: time.Now()}
+	p := &CountingProxy{URL: "http://" + ln.Addr().String(), counts: Counts{}, sent: Counts{}, last: time.Now()}
 	p.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := classify(r)
+		p.mu.Lock()
+		p.sent[req]++
+		p.mu.Unlock()
 		if req.Verb == "WATCH" {
 			p.mu.Lock()
 			p.counts[req]++
@@ -166,6 +170,15 @@ func (p *CountingProxy) Snapshot() Counts {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return maps.Clone(p.counts)
+}
+
+// Sent returns the requests received so far, by verb and resource only:
+// each is counted as it arrives, so that a request whose effect a client
+// has seen is counted even when its answer is still on its way.
+func (p *CountingProxy) Sent() Counts {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.sent)
 }
 
 // Quiet reports whether no request but watches has been served for d.

@@ -63,6 +63,15 @@ func TestCountingProxyCountsByVerbAndResource(t *testing.T) {
 	if diff := cmp.Diff(want, p.Snapshot()); diff != "" {
 		t.Errorf("counts (-want +got):\n%s", diff)
 	}
+	// Sent counts the same requests by verb and resource only.
+	sent := Counts{}
+	for r, n := range want {
+		r.Code = ""
+		sent[r] += n
+	}
+	if diff := cmp.Diff(sent, p.Sent()); diff != "" {
+		t.Errorf("sent (-want +got):\n%s", diff)
+	}
 	if got := p.Snapshot().Sum(Request.IsWrite); got != 6 {
 		t.Errorf("%d writes; want 6", got)
 	}
