@@ -446,8 +446,9 @@ func (b *bench) afterwards(ctx context.Context, t *testing.T, r *sizeResult, ns 
 	if err := proc.stop(); err != nil {
 		return err
 	}
-	t.Logf("%d models: restart reconciled every model after %s, RSS %d MiB; edit p99 %s", n,
-		r.RestartDone.Round(time.Millisecond), r.HWMRestart>>20, percentile(r.Edits, 99))
+	// Logged as well as reported: the report needs every later phase to succeed.
+	t.Logf("%d models: restart reconciled every model after %s with %d writes, RSS %d MiB; edit p99 %s", n,
+		r.RestartDone.Round(time.Millisecond), writes(r.Restart), r.HWMRestart>>20, percentile(r.Edits, 99))
 
 	// Resync: one more process, with a sync period long enough for its
 	// start to be over (six times the restart) before every informer
