@@ -144,9 +144,7 @@ func (c *controllerProcess) exited() error {
 func (c *controllerProcess) writes() harness.Counts { return onlyWrites(c.proxy.Snapshot()) }
 
 // writeCount is the number of writes.
-func (c *controllerProcess) writeCount() int {
-	return c.writes().Sum(func(harness.Request) bool { return true })
-}
+func (c *controllerProcess) writeCount() int { return c.proxy.Snapshot().Sum(harness.Request.IsWrite) }
 
 // onlyWrites keeps the writes of counts but those to the resources in
 // except.

@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 
+	"github.com/modelroute/modelroute/internal/testing/harness"
 	"github.com/modelroute/modelroute/internal/testing/localcluster"
 )
 
@@ -294,7 +295,7 @@ type reportView struct {
 
 	// The requests of the throttled run's first start (the default flags).
 	Verbs    []requestRow // by verb, in the order of request's doc
-	Requests []requestRow // by kind of request, as compareRequests sorts them
+	Requests []requestRow // by kind of request, as harness.CompareRequests sorts them
 }
 
 // settings are the flags the controller and the floor ran with.
@@ -490,14 +491,10 @@ func newReportView(env environment, rs []*sizeResult) reportView {
 			kinds[k] = true
 		}
 	}
-	for _, k := range slices.SortedFunc(maps.Keys(kinds), compareRequests) {
+	for _, k := range slices.SortedFunc(maps.Keys(kinds), harness.CompareRequests) {
 		v.Requests = append(v.Requests, row(k.String(), func(r *sizeResult) int { return r.Throttled.Create[k] }))
 	}
 	return v
-}
-
-func compareRequests(a, b request) int {
-	return strings.Compare(a.Resource+" "+a.Verb+" "+a.Code, b.Resource+" "+b.Verb+" "+b.Code)
 }
 
 func listCounts(c counts) string {
@@ -505,7 +502,7 @@ func listCounts(c counts) string {
 		return "none"
 	}
 	parts := []string{}
-	for _, k := range slices.SortedFunc(maps.Keys(c), compareRequests) {
+	for _, k := range slices.SortedFunc(maps.Keys(c), harness.CompareRequests) {
 		parts = append(parts, fmt.Sprintf("%s ×%s", k, num(c[k])))
 	}
 	return strings.Join(parts, ", ")

@@ -72,13 +72,17 @@ func (c Counts) Sum(keep func(Request) bool) int {
 	return n
 }
 
-// String lists the counts in a stable order, for messages.
+// CompareRequests orders requests by resource, then verb, then code.
+func CompareRequests(a, b Request) int {
+	return strings.Compare(a.Resource+" "+a.Verb+" "+a.Code, b.Resource+" "+b.Verb+" "+b.Code)
+}
+
+// String lists the counts in CompareRequests' order, for messages.
 func (c Counts) String() string {
 	var out []string
-	for k, v := range c {
-		out = append(out, fmt.Sprintf("%s: %d", k, v))
+	for _, k := range slices.SortedFunc(maps.Keys(c), CompareRequests) {
+		out = append(out, fmt.Sprintf("%s ×%d", k, c[k]))
 	}
-	slices.Sort(out)
 	return strings.Join(out, ", ")
 }
 
@@ -135,19 +139,19 @@ func StartCountingProxy(cfg *rest.Config) (*CountingProxy, error) {
 	p := &CountingProxy{URL: "http://" + ln.Addr().String(), counts: Counts{}, sent: Counts{}, last: time.Now()}
 	p.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := classify(r)
+		watch := req.Verb == "WATCH"
 		p.mu.Lock()
 		p.sent[req]++
-		p.mu.Unlock()
-		if req.Verb == "WATCH" {
-			p.mu.Lock()
+		if watch {
 			p.counts[req]++
-			p.mu.Unlock()
+		} else {
+			p.inflight++
+		}
+		p.mu.Unlock()
+		if watch {
 			forward.ServeHTTP(w, r)
 			return
 		}
-		p.mu.Lock()
-		p.inflight++
-		p.mu.Unlock()
 		// Counted when the status is known, before the client can have the
 		// whole response.
 		forward.ServeHTTP(&statusRecorder{ResponseWriter: w, header: func(code string) {
