@@ -27,15 +27,17 @@ const (
 	childWritten                      // created or applied
 	childDeleted                      // removed because no longer desired
 	childForeign                      // an object we do not control holds the name: untouched
-	childCreating                     // created by this process moments ago; the cache has yet to see it
+	childCreating                     // created by this process just now
+	childUnseen                       // created by this process moments ago; the cache has yet to see it
 )
 
 // createdGrace is how long after creating an object the writer remembers
 // the create: a reconcile in that time that does not find the object in
-// the cache reads it past the cache (rather than create it again, or take
-// it for absent), and the owner is reconciled once more when it ends, in
-// case the object went before the cache ever saw it. The echo of the
-// create does not reconcile the owner (see ownWrites).
+// the cache leaves it alone until the cache has seen it (rather than create
+// it again, take it for absent, or spend a read past the cache on it), and
+// the owner is reconciled once more when it ends, in case the object went
+// before the cache ever saw it. The echo of the create does not reconcile
+// the owner (see ownWrites).
 const createdGrace = 30 * time.Second
 
 // recentCreates remembers the objects this process created until the cache
@@ -136,8 +138,9 @@ func (w childWriter) sync(ctx context.Context, kind childKind, owner client.Obje
 		switch {
 		case recent:
 			// Created by us moments ago, and the cache has not seen it
-			// yet: only a read past the cache tells what it is now.
-			err = w.reader.Get(ctx, name, live)
+			// yet: it is ours, and as desired unless the owner changed
+			// since. The caller tries again shortly.
+			return childUnseen, nil
 		case desired != nil && kind.createOnly:
 			created := desired.DeepCopyObject().(client.Object)
 			err = w.client.Create(ctx, created, client.FieldOwner(FieldManager))

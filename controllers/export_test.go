@@ -25,5 +25,6 @@ func (r RouteWriter) Sync(ctx context.Context, owner, desired client.Object) (st
 		childDeleted:   "deleted",
 		childForeign:   "foreign",
 		childCreating:  "creating",
+		childUnseen:    "unseen",
 	}[outcome], err
 }

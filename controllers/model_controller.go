@@ -107,6 +107,11 @@ func (r *ModelReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		// seen the route, or has seen it deleted.
 		result.RequeueAfter = createdGrace
 	}
+	if outcome == childUnseen {
+		// Its route is ours and the cache will see it in a moment: then
+		// this reconcile's changes, if any, can be written.
+		result.RequeueAfter = unseenRetry
+	}
 	written, err := r.updateStatus(ctx, model, conditions)
 	if err == nil && !written {
 		// The cache has yet to see our last status patch: the echo of that
@@ -115,6 +120,10 @@ func (r *ModelReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	}
 	return result, err
 }
+
+// unseenRetry is how soon a model is reconciled again whose route, created
+// moments ago, the cache has not seen yet.
+const unseenRetry = time.Second
 
 // statusRetry is how soon a model whose last status patch the cache has not
 // seen yet is reconciled again.
@@ -145,7 +154,7 @@ func (r *ModelReconciler) syncRoute(ctx context.Context, model *v1alpha2.Inferen
 		return nil, outcome, err
 	}
 	route := res.Route // just written: no Gateway has seen this generation
-	if outcome != childWritten && outcome != childCreating {
+	if outcome != childWritten && outcome != childCreating && outcome != childUnseen {
 		live := &gatewayv1.HTTPRoute{}
 		if err := r.client.Get(ctx, name, live); err != nil {
 			return nil, outcome, client.IgnoreNotFound(err)

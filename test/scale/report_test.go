@@ -333,7 +333,7 @@ type sizeView struct {
 	RestartReady, RestartDone           time.Duration
 	RestartReconciles, ResyncReconciles int
 	Restart, Resync                     counts
-	SyncPeriod                          time.Duration
+	SyncPeriod, ResyncDone              time.Duration
 }
 
 // runView is one run of a column: the floor and the controller's first
@@ -451,6 +451,7 @@ func newReportView(env environment, rs []*sizeResult) reportView {
 			RestartReconciles:   int(r.RestartReconciles),
 			Restart:             r.Restart,
 			SyncPeriod:          r.SyncPeriod,
+			ResyncDone:          r.ResyncDone,
 			ResyncReconciles:    int(r.ResyncReconciles),
 			Resync:              r.Resync,
 		})
