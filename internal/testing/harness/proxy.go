@@ -152,6 +152,15 @@ func StartCountingProxy(cfg *rest.Config) (*CountingProxy, error) {
 			forward.ServeHTTP(w, r)
 			return
 		}
+		// Deferred: the reverse proxy panics (http.ErrAbortHandler) when a
+		// response breaks off after its header, and the request is over all
+		// the same.
+		defer func() {
+			p.mu.Lock()
+			p.inflight--
+			p.last = time.Now()
+			p.mu.Unlock()
+		}()
 		// Counted when the status is known, before the client can have the
 		// whole response.
 		forward.ServeHTTP(&statusRecorder{ResponseWriter: w, header: func(code string) {
@@ -160,10 +169,6 @@ func StartCountingProxy(cfg *rest.Config) (*CountingProxy, error) {
 			p.counts[req]++
 			p.mu.Unlock()
 		}}, r)
-		p.mu.Lock()
-		p.inflight--
-		p.last = time.Now()
-		p.mu.Unlock()
 	})}
 	go func() { _ = p.server.Serve(ln) }()
 	return p, nil

@@ -1,11 +1,15 @@
 package harness
 
 import (
+	"context"
+	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/client-go/rest"
@@ -97,6 +101,47 @@ func TestCountingProxyDropsTheConnectionWhenTheAPIServerIsDown(t *testing.T) {
 		t.Fatalf("got a response (%s); want a transport error", resp.Status)
 	}
 	want := Counts{{Verb: "POST", Resource: "events", Code: NoAnswer}: 1}
+	if diff := cmp.Diff(want, p.Snapshot()); diff != "" {
+		t.Errorf("counts (-want +got):\n%s", diff)
+	}
+}
+
+// A response that breaks off after its header ends the request all the
+// same: the proxy is quiet again, rather than wait for it for ever.
+func TestCountingProxyIsQuietAfterABrokenResponse(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte("{"))
+		http.NewResponseController(w).Flush()
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+	}))
+	defer upstream.Close()
+	p, err := StartCountingProxy(&rest.Config{Host: upstream.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	resp, err := http.Post(p.URL+"/api/v1/namespaces/ns/events", "application/json", strings.NewReader("{}"))
+	if err == nil {
+		_, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	if err == nil {
+		t.Fatal("the client read the whole response; want it broken off")
+	}
+	err = Await(context.Background(), 10*time.Second, 10*time.Millisecond, func() error {
+		if !p.Quiet(0) {
+			return errors.New("the proxy still counts the request as being served")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Counts{{Verb: "POST", Resource: "events"}: 1}
 	if diff := cmp.Diff(want, p.Snapshot()); diff != "" {
 		t.Errorf("counts (-want +got):\n%s", diff)
 	}
