@@ -289,9 +289,10 @@ type reportView struct {
 	OtherCPUSeconds float64 // busy time of every process but ours, at least 0
 	OtherCPUPercent float64 // OtherCPUSeconds / CPUSeconds
 
-	Sizes []sizeView
-	Last  sizeView // the largest size, the one the goals on edits and writes are for
-	Met   goalsMet
+	Sizes     []sizeView
+	Last      sizeView      // the largest size, the one the goals on edits and writes are for
+	IdleLimit time.Duration // how long a first start may take to be idle after converging
+	Met       goalsMet
 
 	// The requests of the throttled run's first start (the default flags).
 	Verbs    []requestRow // by verb, in the order of request's doc
@@ -341,6 +342,7 @@ type sizeView struct {
 type runView struct {
 	Floor, Converged, Ready   time.Duration
 	Idle                      time.Duration // start → idle: Settled without its 3 s of quiet
+	IdleReached               bool          // false: not idle within idleLimit
 	FloorRate, Rate           float64       // models per second: the floor's, the controller's
 	Ratio                     float64       // converged / floor
 	ObjectWrites, EventWrites float64       // per model on creation
@@ -391,6 +393,7 @@ func newRunView(r run, n int) runView {
 		Converged:        r.Converged,
 		Ready:            r.Ready,
 		Idle:             r.Settled - 3*time.Second,
+		IdleReached:      r.Settled != 0,
 		FloorRate:        float64(n) / r.Floor.Seconds(),
 		Rate:             float64(n) / r.Converged.Seconds(),
 		Ratio:            r.ratio(),
@@ -416,7 +419,8 @@ func newReportView(env environment, rs []*sizeResult) reportView {
 	// are accounted differently and disagree by a percent or two.
 	others := max(env.CPU.Busy-env.CPU.Ours, 0)
 	v := reportView{
-		Env: env,
+		IdleLimit: idleLimit,
+		Env:       env,
 		Settings: settings{
 			Concurrency:   *concurrency,
 			QPS:           *qps,
