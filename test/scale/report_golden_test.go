@@ -29,6 +29,7 @@ func TestReportTemplate(t *testing.T) {
 		{"measured", defaultBenchFlags, measuredEnv(), measuredSizes(), "report.golden.md"},
 		{"missed", benchFlags{concurrency: 16, qps: 12.5, burst: 25, perPool: 5, edits: 7, syncPeriod: 90 * time.Second},
 			missedEnv(), missedSizes(), "report_missed.golden.md"},
+		{"unthrottled only", defaultBenchFlags, measuredEnv(), unthrottledOnly(measuredSizes()), "report_unthrottled.golden.md"},
 		{"empty", defaultBenchFlags, environment{GOOS: "linux", GOARCH: "amd64"}, []*sizeResult{{N: 10, Pools: 1}}, "report_empty.golden.md"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -237,6 +238,14 @@ func missedEnv() environment {
 		Load:       loadStats{Start: 12.5, Mean: 15.125, Max: 31.996},
 		CPU:        cpuUsage{Wall: seconds(7389.5), Busy: 90210.4, Ours: 40120.9},
 	}
+}
+
+// unthrottledOnly is sizes as a run with -modes unthrottled leaves them.
+func unthrottledOnly(sizes []*sizeResult) []*sizeResult {
+	for _, r := range sizes {
+		*r = sizeResult{N: r.N, Pools: r.Pools, Setup: r.Setup, Unthrottled: r.Unthrottled}
+	}
+	return sizes
 }
 
 func missedSizes() []*sizeResult {

@@ -292,6 +292,7 @@ type reportView struct {
 	Sizes     []sizeView
 	Last      sizeView      // the largest size, the one the goals on edits and writes are for
 	IdleLimit time.Duration // how long a first start may take to be idle after converging
+	Ran       modesRun
 	Met       goalsMet
 
 	// The requests of the throttled run's first start (the default flags).
@@ -359,11 +360,19 @@ type runView struct {
 	ClientMethods                                  map[string]float64
 }
 
-// goalsMet says which goals were met; NotMeasured when no size was the
-// one a goal is for.
+// goalsMet is each goal's verdict: met, missed, or notMeasured when the
+// run had no size or mode the goal is for.
 type goalsMet struct {
-	Ratio, Requests, RestartWrites, ResyncWrites, EditP99 bool
-	RSS                                                   string
+	Ratio, Requests, RestartWrites, ResyncWrites, EditP99, RSS string
+}
+
+const notMeasured = "not measured"
+
+// modesRun says which runs of each size took place (-modes): a mode that
+// did not leaves its tables out of the report rather than fill them with
+// zeros.
+type modesRun struct {
+	Unthrottled, Throttled bool
 }
 
 // requestRow is the requests per model on creation of one verb or kind,
@@ -461,18 +470,31 @@ func newReportView(env environment, rs []*sizeResult) reportView {
 		})
 	}
 	v.Last = v.Sizes[len(v.Sizes)-1]
+	v.Ran = modesRun{
+		Unthrottled: slices.ContainsFunc(rs, func(r *sizeResult) bool { return r.Unthrottled.Converged > 0 }),
+		Throttled:   slices.ContainsFunc(rs, func(r *sizeResult) bool { return r.Throttled.Converged > 0 }),
+	}
+	verdict := func(measured, ok bool) string {
+		if !measured {
+			return notMeasured
+		}
+		return met(ok)
+	}
+	large := slices.ContainsFunc(v.Sizes, func(s sizeView) bool { return s.N >= goalRatioFrom })
 	v.Met = goalsMet{
-		Ratio: all(v.Sizes, func(s sizeView) bool { return s.N < goalRatioFrom || s.Unthrottled.Ratio <= goalRatio }),
-		Requests: all(v.Sizes, func(s sizeView) bool {
-			return s.Unthrottled.ModelRequests <= goalRequests && s.Throttled.ModelRequests <= goalRequests
-		}),
-		RestartWrites: all(v.Sizes, func(s sizeView) bool { return s.RestartWrites == 0 }),
-		ResyncWrites:  all(v.Sizes, func(s sizeView) bool { return s.ResyncWrites == 0 }),
-		EditP99:       v.Last.EditP99 < goalEditP99,
-		RSS:           "not measured",
+		Ratio: verdict(v.Ran.Unthrottled && large,
+			all(v.Sizes, func(s sizeView) bool { return s.N < goalRatioFrom || s.Unthrottled.Ratio <= goalRatio })),
+		Requests: verdict(v.Ran.Unthrottled || v.Ran.Throttled, all(v.Sizes, func(s sizeView) bool {
+			return (!v.Ran.Unthrottled || s.Unthrottled.ModelRequests <= goalRequests) &&
+				(!v.Ran.Throttled || s.Throttled.ModelRequests <= goalRequests)
+		})),
+		RestartWrites: verdict(v.Ran.Throttled, all(v.Sizes, func(s sizeView) bool { return s.RestartWrites == 0 })),
+		ResyncWrites:  verdict(v.Ran.Throttled, all(v.Sizes, func(s sizeView) bool { return s.ResyncWrites == 0 })),
+		EditP99:       verdict(v.Ran.Throttled, v.Last.EditP99 < goalEditP99),
+		RSS:           notMeasured,
 	}
 	for _, r := range rs {
-		if r.N == goalRSSAt { // with the default flags: the throttled run and the restart
+		if r.N == goalRSSAt && v.Ran.Throttled { // with the default flags: the throttled run and the restart
 			v.Met.RSS = met(max(r.Throttled.HWM, r.HWMRestart) <= goalRSSMiB<<20)
 		}
 	}
