@@ -102,7 +102,7 @@ func startController(t *testing.T, bin, name string, cluster *localcluster.Clust
 	if err := c.proxy.WriteKubeconfig(kubeconfig); err != nil {
 		t.Fatal(err)
 	}
-	c.ControllerProcess, err = harness.StartControllerProcess(bin, kubeconfig, c.out,
+	c.ControllerProcess, err = harness.StartControllerProcess(bin, kubeconfig, nil, c.out,
 		append([]string{"--parent-ref", gatewayNamespace + "/" + chaosGateway}, args...)...)
 	if err != nil {
 		t.Fatalf("starting %s: %v", name, err)

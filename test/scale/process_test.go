@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -48,7 +49,7 @@ func startController(binary, kubeconfig, logPath string, args ...string) (*contr
 		}
 		args = append(args, "--pprof-bind-address", c.pprofAddr)
 	}
-	c.ControllerProcess, err = harness.StartControllerProcess(binary, kubeconfig, logFile, args...)
+	c.ControllerProcess, err = harness.StartControllerProcess(binary, kubeconfig, controllerEnvironment(), logFile, args...)
 	logFile.Close() // the child has its own descriptor
 	if err != nil {
 		return nil, err
@@ -192,4 +193,9 @@ func (c *controllerProcess) modelQueue() (busy, reconciled float64, err error) {
 	busy = m.Sum("workqueue_depth", map[string]string{"name": "inferencemodel"}) +
 		m.Sum("controller_runtime_active_workers", ctrl)
 	return busy, m.Sum("controller_runtime_reconcile_total", ctrl), nil
+}
+
+// controllerEnvironment is -controller-env as KEY=VALUE entries.
+func controllerEnvironment() []string {
+	return slices.DeleteFunc(strings.Split(*envFlag, ","), func(kv string) bool { return kv == "" })
 }

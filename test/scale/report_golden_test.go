@@ -27,7 +27,7 @@ func TestReportTemplate(t *testing.T) {
 		golden string
 	}{
 		{"measured", defaultBenchFlags, measuredEnv(), measuredSizes(), "report.golden.md"},
-		{"missed", benchFlags{concurrency: 16, qps: 12.5, burst: 25, perPool: 5, edits: 7, syncPeriod: 90 * time.Second},
+		{"missed", benchFlags{concurrency: 16, qps: 12.5, burst: 25, perPool: 5, edits: 7, syncPeriod: 90 * time.Second, controllerEnv: "GOGC=25"},
 			missedEnv(), missedSizes(), "report_missed.golden.md"},
 		{"unthrottled only", defaultBenchFlags, measuredEnv(), unthrottledOnly(measuredSizes()), "report_unthrottled.golden.md"},
 		{"empty", defaultBenchFlags, environment{GOOS: "linux", GOARCH: "amd64"}, []*sizeResult{{N: 10, Pools: 1}}, "report_empty.golden.md"},
@@ -80,17 +80,19 @@ type benchFlags struct {
 	concurrency, burst, perPool, edits int
 	qps                                float64
 	syncPeriod                         time.Duration
+	controllerEnv                      string
 }
 
 var defaultBenchFlags = benchFlags{concurrency: 4, qps: 50, burst: 100, perPool: 10, edits: 50, syncPeriod: 30 * time.Second}
 
 // setBenchFlags sets the flags for the test, whatever the command line said.
 func setBenchFlags(t *testing.T, f benchFlags) {
-	old := benchFlags{*concurrency, *burst, *perPool, *edits, *qps, *syncPeriod}
-	*concurrency, *burst, *perPool, *edits, *qps, *syncPeriod = f.concurrency, f.burst, f.perPool, f.edits, f.qps, f.syncPeriod
-	t.Cleanup(func() {
-		*concurrency, *burst, *perPool, *edits, *qps, *syncPeriod = old.concurrency, old.burst, old.perPool, old.edits, old.qps, old.syncPeriod
-	})
+	old := benchFlags{*concurrency, *burst, *perPool, *edits, *qps, *syncPeriod, *envFlag}
+	set := func(f benchFlags) {
+		*concurrency, *burst, *perPool, *edits, *qps, *syncPeriod, *envFlag = f.concurrency, f.burst, f.perPool, f.edits, f.qps, f.syncPeriod, f.controllerEnv
+	}
+	set(f)
+	t.Cleanup(func() { set(old) })
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -309,6 +309,7 @@ type settings struct {
 	ModelsPerPool int
 	Edits         int
 	SyncPeriod    time.Duration // the shortest --sync-period of the resync
+	ControllerEnv string        // -controller-env
 }
 
 // Goals of docs/benchmarks.md, checked by goalsMet.
@@ -438,6 +439,7 @@ func newReportView(env environment, rs []*sizeResult) reportView {
 			ModelsPerPool: *perPool,
 			Edits:         *edits,
 			SyncPeriod:    *syncPeriod,
+			ControllerEnv: *envFlag,
 		},
 		MemoryGiB:       float64(env.MemTotal) / (1 << 30),
 		CPUSeconds:      capacity,

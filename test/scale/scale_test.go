@@ -50,6 +50,7 @@ var (
 	profileDir  = flag.String("profile-dir", "", "when set, the controller serves pprof and the benchmark saves into this directory CPU profiles of the first 30 s of each floor and controller run (the controller's and kube-apiserver's) and the controller's heap profiles")
 	binaryFlag  = flag.String("binary", "", "a modelroute binary to measure (another build, to compare); default: the tree's, built by the benchmark")
 	modesFlag   = flag.String("modes", "unthrottled,throttled", "the runs of each size; the restart, edits and resync follow the throttled one")
+	envFlag     = flag.String("controller-env", "", "KEY=VALUE,… added to the controller's environment only, e.g. GOGC=25 (kube-apiserver, etcd and the benchmark keep theirs)")
 	outFlag     = flag.String("out", "", "markdown file to write the results into (default docs/benchmarks.md of the repository; - for none)")
 )
 

@@ -31,9 +31,10 @@ type ControllerProcess struct {
 }
 
 // StartControllerProcess runs `binary controller --kubeconfig kubeconfig`
-// with args, writing its output to out. It does not wait for anything:
-// see WaitMetrics and WaitReady.
-func StartControllerProcess(binary, kubeconfig string, out io.Writer, args ...string) (*ControllerProcess, error) {
+// with args, and env (KEY=VALUE) added to this process's environment,
+// writing its output to out. It does not wait for anything: see
+// WaitMetrics and WaitReady.
+func StartControllerProcess(binary, kubeconfig string, env []string, out io.Writer, args ...string) (*ControllerProcess, error) {
 	metricsAddr, err := localcluster.FreeAddr()
 	if err != nil {
 		return nil, err
@@ -48,6 +49,9 @@ func StartControllerProcess(binary, kubeconfig string, out io.Writer, args ...st
 		"--health-probe-bind-address", probeAddr,
 	}, args...)...)
 	cmd.Stdout, cmd.Stderr = out, out
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	c := &ControllerProcess{metricsAddr: metricsAddr, probeAddr: probeAddr, started: time.Now()}
 	if c.proc, err = localcluster.StartProcess(cmd); err != nil {
 		return nil, err
