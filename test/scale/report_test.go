@@ -343,7 +343,7 @@ type sizeView struct {
 // start.
 type runView struct {
 	Floor, Converged, Ready   time.Duration
-	Idle                      time.Duration // start → idle: Settled without its 3 s of quiet
+	Idle                      time.Duration // start → idle: Settled without its idleQuiet
 	IdleReached               bool          // false: not idle within idleLimit
 	FloorRate, Rate           float64       // models per second: the floor's, the controller's
 	Ratio                     float64       // converged / floor
@@ -402,7 +402,7 @@ func newRunView(r run, n int) runView {
 		Floor:            r.Floor,
 		Converged:        r.Converged,
 		Ready:            r.Ready,
-		Idle:             r.Settled - 3*time.Second,
+		Idle:             r.Settled - idleQuiet,
 		IdleReached:      r.Settled != 0,
 		FloorRate:        float64(n) / r.Floor.Seconds(),
 		Rate:             float64(n) / r.Converged.Seconds(),

@@ -104,7 +104,7 @@ type run struct {
 	FloorRequests counts
 
 	Ready, Converged time.Duration // since the controller process started
-	Settled          time.Duration // work queue empty, no request for 3 s; 0: not within idleLimit
+	Settled          time.Duration // work queue empty, no request for idleQuiet; 0: not within idleLimit
 	Create           counts        // requests until settled
 	AfterConvergence counts        // of those, after convergence
 	ClientMethods    map[string]float64
@@ -379,7 +379,7 @@ wait:
 	r.Converged = tr.doneAt.Sub(proc.started)
 	r.ServerCPU, r.ControllerCPU = controlPlaneCPU()-serverCPU, procCPU(proc.Pid(), false)
 	atConvergence := proxy.Snapshot()
-	if waitIdle(ctx, proc, proxy, 3*time.Second, idleLimit) {
+	if waitIdle(ctx, proc, proxy, idleQuiet, idleLimit) {
 		r.Settled = time.Since(proc.started)
 	} else {
 		t.Logf("%s: the controller was still busy %s after converging", ns, idleLimit)
@@ -492,7 +492,7 @@ func (b *bench) afterwards(ctx context.Context, t *testing.T, r *sizeResult, ns 
 	r.ResyncDone = time.Since(proc.started)
 	t.Logf("%d models: every model reconciled again by the resync %s after the start (--sync-period %s)", n,
 		r.ResyncDone.Round(time.Millisecond), r.SyncPeriod)
-	if !waitIdle(ctx, proc, proxy, 3*time.Second, 5*time.Minute) {
+	if !waitIdle(ctx, proc, proxy, idleQuiet, 5*time.Minute) {
 		t.Logf("%d models: the controller was still busy 5 minutes after the resync", n)
 	}
 	_, reconciled, err := proc.modelQueue()
@@ -672,8 +672,13 @@ func (b *bench) editLatencies(ctx context.Context, tr *tracker, ns string, count
 	return latencies, nil
 }
 
-// idleLimit is how long a converged controller may take to be idle.
-const idleLimit = 15 * time.Minute
+const (
+	// idleQuiet is how long the proxy must have served no request but
+	// watches for the controller to count as idle.
+	idleQuiet = 3 * time.Second
+	// idleLimit is how long a converged controller may take to be idle.
+	idleLimit = 15 * time.Minute
+)
 
 // waitIdle waits up to limit until the controller has no model queued or
 // in reconcile and the proxy has served no request but watches for quiet.
