@@ -21,13 +21,21 @@ generate: ## Generate deepcopy code for api/ with controller-gen.
 	$(CONTROLLER_GEN) object paths=./api/...
 
 .PHONY: manifests
-manifests: ## Generate the CRDs (config/crd/bases) and RBAC (config/rbac/role.yaml) with controller-gen.
+manifests: ## Generate the CRDs (config/crd/bases) and RBAC (config/rbac/role.yaml, config/components/service-backend/role.yaml) with controller-gen.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
-	$(CONTROLLER_GEN) rbac:roleName=modelroute paths=./controllers/... output:rbac:artifacts:config=config/rbac
+	@# One run per output file: paths=./controllers is not recursive, so the
+	@# service-mode markers of controllers/servicebackend go to their component.
+	$(CONTROLLER_GEN) rbac:roleName=modelroute paths=./controllers output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=modelroute-service-backend paths=./controllers/servicebackend output:rbac:artifacts:config=config/components/service-backend
+
+# Everything `make generate manifests` writes.
+GENERATED = api/*/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml config/components/service-backend/role.yaml
 
 .PHONY: verify-generated
 verify-generated: generate manifests ## Fail when generated files differ from the committed ones.
-	@git diff --exit-code -- api config/crd config/rbac || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
+	@git diff --exit-code -- $(GENERATED) || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
+	@# git diff does not see a generated file that was never added.
+	@test -z "$$(git ls-files --others --exclude-standard -- $(GENERATED))" || { echo "generated files not in git:"; git ls-files --others --exclude-standard -- $(GENERATED); exit 1; }
 
 .PHONY: fmt
 fmt: ## Format the code.
@@ -83,6 +91,12 @@ REVISION          ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 PLATFORMS         ?= linux/amd64 linux/arm64
 IMAGE             ?= modelroute:$(VERSION)
+# The install variant: MODE=inferencepool or service, NAMESPACE= (every
+# namespace) or the one to watch. Plain assignments, not ?=, so that a
+# NAMESPACE or MODE in the environment (common in CI and in pods) cannot
+# pick the variant; set them on the command line.
+MODE               = inferencepool
+NAMESPACE          =
 
 .PHONY: image
 image: ## OCI image (linux/amd64, linux/arm64) without Docker: static binaries in bin/linux/*/, OCI layout in bin/image/ (docs/install.md).
@@ -94,8 +108,9 @@ image: ## OCI image (linux/amd64, linux/arm64) without Docker: static binaries i
 	  $(foreach p,$(PLATFORMS),-binary $(p)=$(BIN)/$(p)/modelroute)
 
 .PHONY: release-manifests
-release-manifests: ## Write bin/install.yaml (config/default, one file); set IMAGE=registry/modelroute:tag (default modelroute:VERSION).
-	$(GO) run ./cmd/release manifests -config config/default -image '$(IMAGE)' -o $(BIN)/install.yaml
+release-manifests: ## Write bin/crds.yaml (config/crd) and bin/install.yaml (config/default); IMAGE=registry/modelroute:tag (default modelroute:VERSION), MODE=service, NAMESPACE=ns.
+	$(GO) run ./cmd/release crds -config config/crd -o $(BIN)/crds.yaml
+	$(GO) run ./cmd/release manifests -config config/default -image '$(IMAGE)' -mode '$(MODE)' -namespace '$(NAMESPACE)' -o $(BIN)/install.yaml
 
 .PHONY: run
 run: build controlplane ## Local control plane + controller + config/samples; prints routes and conditions, runs until Ctrl-C (ARGS: controller flags).

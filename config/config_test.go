@@ -9,10 +9,16 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	psaapi "k8s.io/pod-security-admission/api"
@@ -56,13 +62,23 @@ func TestKustomizations(t *testing.T) {
 	}{
 		{"default", []string{
 			"ClusterRole//modelroute",
+			"ClusterRole//modelroute-gateways",
+			"ClusterRole//modelroute-metrics-auth",
+			"ClusterRole//modelroute-metrics-reader",
 			"ClusterRoleBinding//modelroute",
-			"CustomResourceDefinition//inferencemodels.inference.networking.x-k8s.io",
+			"ClusterRoleBinding//modelroute-gateways",
+			"ClusterRoleBinding//modelroute-metrics-auth",
 			"Deployment/modelroute-system/modelroute",
 			"Namespace//modelroute-system",
-			"Role/modelroute-system/modelroute",
-			"RoleBinding/modelroute-system/modelroute",
+			"PodDisruptionBudget/modelroute-system/modelroute",
+			"Role/modelroute-system/modelroute-leader-election",
+			"RoleBinding/modelroute-system/modelroute-leader-election",
 			"ServiceAccount/modelroute-system/modelroute",
+		}},
+		// On its own, so that removing config/default keeps the CRD and
+		// every model.
+		{"crd", []string{
+			"CustomResourceDefinition//inferencemodels.inference.networking.x-k8s.io",
 		}},
 		{"crd/inferencepools", []string{
 			"CustomResourceDefinition//inferencepools.inference.networking.k8s.io",
@@ -183,7 +199,12 @@ func TestDeploymentLeaderElection(t *testing.T) {
 // boolFlag returns a Go bool flag's value as package flag would parse args:
 // the last -name, --name or --name=VALUE wins.
 func boolFlag(args []string, name string) (bool, error) {
-	v := false
+	return boolFlagDefault(args, name, false)
+}
+
+// boolFlagDefault is boolFlag for a flag that defaults to def.
+func boolFlagDefault(args []string, name string, def bool) (bool, error) {
+	v := def
 	for _, a := range args {
 		a = strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
 		k, val, hasVal := strings.Cut(a, "=")
@@ -292,15 +313,183 @@ func TestDeploymentResources(t *testing.T) {
 	if c.Resources.Limits.Memory().Cmp(*c.Resources.Requests.Memory()) < 0 {
 		t.Errorf("memory limit %s below its request %s", c.Resources.Limits.Memory(), c.Resources.Requests.Memory())
 	}
-	// The Go runtime's soft limit follows the container's.
-	var goMemLimit *corev1.EnvVar
-	for i := range c.Env {
-		if c.Env[i].Name == "GOMEMLIMIT" {
-			goMemLimit = &c.Env[i]
+}
+
+// TestDeploymentMemoryLimitHeadroom: the controller learns the container's
+// memory limit and sets Go's soft limit below it (cmd/modelroute). A
+// GOMEMLIMIT in the environment would win, and one equal to the limit
+// leaves no headroom: the runtime would collect hard only as the kernel
+// kills the process.
+func TestDeploymentMemoryLimitHeadroom(t *testing.T) {
+	_, c := deployment(t)
+	var limit *corev1.EnvVar
+	for i, e := range c.Env {
+		switch e.Name {
+		case "GOMEMLIMIT":
+			t.Errorf("GOMEMLIMIT is set (%+v): it overrides the controller's headroom below the container's limit", e)
+		case "MODELROUTE_CONTAINER_MEMORY_LIMIT": // cmd/modelroute's containerMemoryLimitEnv
+			limit = &c.Env[i]
 		}
 	}
-	if goMemLimit == nil || goMemLimit.ValueFrom == nil || goMemLimit.ValueFrom.ResourceFieldRef == nil ||
-		goMemLimit.ValueFrom.ResourceFieldRef.Resource != "limits.memory" {
-		t.Errorf("GOMEMLIMIT is %+v; want it from the container's limits.memory", goMemLimit)
+	if limit == nil || limit.ValueFrom == nil || limit.ValueFrom.ResourceFieldRef == nil ||
+		limit.ValueFrom.ResourceFieldRef.Resource != "limits.memory" || limit.ValueFrom.ResourceFieldRef.Divisor.Cmp(resource.MustParse("1")) > 0 {
+		t.Errorf("MODELROUTE_CONTAINER_MEMORY_LIMIT is %+v; want the container's limits.memory in bytes", limit)
+	}
+}
+
+// The controller's defaults of the flags below (cmd/modelroute).
+const (
+	defaultGracefulShutdownTimeout = 30 * time.Second
+	defaultRenewDeadline           = 10 * time.Second
+)
+
+// TestDeploymentGracePeriod: on SIGTERM the controller waits up to
+// --graceful-shutdown-timeout for running reconciles, then hands back the
+// Lease, which may take up to --leader-election-renew-deadline; a kill
+// before that leaves the standby waiting out the lease duration.
+func TestDeploymentGracePeriod(t *testing.T) {
+	dep, c := deployment(t)
+	shutdown := durationFlag(t, c.Args, "graceful-shutdown-timeout", defaultGracefulShutdownTimeout)
+	renew := durationFlag(t, c.Args, "leader-election-renew-deadline", defaultRenewDeadline)
+	grace := time.Duration(ptr.Deref(dep.Spec.Template.Spec.TerminationGracePeriodSeconds, corev1.DefaultTerminationGracePeriodSeconds)) * time.Second
+	if grace <= shutdown+renew {
+		t.Errorf("terminationGracePeriodSeconds %s; want more than --graceful-shutdown-timeout %s plus --leader-election-renew-deadline %s", grace, shutdown, renew)
+	}
+}
+
+func durationFlag(t *testing.T, args []string, name string, def time.Duration) time.Duration {
+	t.Helper()
+	v := flagValue(args, name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		t.Fatalf("--%s=%s: %v", name, v, err)
+	}
+	return d
+}
+
+// TestPodDisruptionBudget: a drain evicts one replica at a time and the
+// other stays up to take over the Lease, and a drain is never blocked.
+func TestPodDisruptionBudget(t *testing.T) {
+	dep, _ := deployment(t)
+	var pdb policyv1.PodDisruptionBudget
+	obj := build(t, "default")["PodDisruptionBudget/modelroute-system/modelroute"]
+	if obj == nil {
+		t.Fatal("config/default has no PodDisruptionBudget modelroute-system/modelroute")
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(obj, &pdb, true); err != nil {
+		t.Fatalf("decoding the PodDisruptionBudget: %v", err)
+	}
+	selector, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+	if err != nil || selector.Empty() || !selector.Matches(labels.Set(dep.Spec.Template.Labels)) {
+		t.Errorf("PodDisruptionBudget selector %v (%v) does not select the pods, labelled %v", pdb.Spec.Selector, err, dep.Spec.Template.Labels)
+	}
+	replicas := int(ptr.Deref(dep.Spec.Replicas, 1))
+	if pdb.Spec.MaxUnavailable == nil || pdb.Spec.MinAvailable != nil {
+		t.Fatalf("PodDisruptionBudget sets minAvailable %v, maxUnavailable %v; want maxUnavailable only (minAvailable blocks every drain of a single replica)", pdb.Spec.MinAvailable, pdb.Spec.MaxUnavailable)
+	}
+	unavailable, err := intstr.GetScaledValueFromIntOrPercent(pdb.Spec.MaxUnavailable, replicas, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unavailable < 1 || replicas-unavailable < 1 {
+		t.Errorf("maxUnavailable %s of %d replicas; want drains to go on, one replica at a time, with one left", pdb.Spec.MaxUnavailable.String(), replicas)
+	}
+}
+
+// TestDeploymentAntiAffinity: the scheduler prefers to put the replicas on
+// different nodes, so that losing one node does not stop both (preferred:
+// a one-node cluster still runs both).
+func TestDeploymentAntiAffinity(t *testing.T) {
+	dep, _ := deployment(t)
+	spec := dep.Spec.Template.Spec
+	if spec.Affinity == nil || spec.Affinity.PodAntiAffinity == nil {
+		t.Fatal("no pod anti-affinity")
+	}
+	if n := len(spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution); n > 0 {
+		t.Errorf("%d required anti-affinity terms: a cluster with fewer nodes than replicas could not schedule them all", n)
+	}
+	found := false
+	for _, term := range spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution {
+		selector, err := metav1.LabelSelectorAsSelector(term.PodAffinityTerm.LabelSelector)
+		if err == nil && !selector.Empty() && selector.Matches(labels.Set(dep.Spec.Template.Labels)) &&
+			term.PodAffinityTerm.TopologyKey == corev1.LabelHostname && term.Weight > 0 {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("anti-affinity %+v; want a preferred term on %s selecting the pods", spec.Affinity.PodAntiAffinity, corev1.LabelHostname)
+	}
+}
+
+// TestMetricsAuthenticated: the metrics are served over HTTPS on the
+// container port named metrics, to clients the API server authenticates
+// and authorizes; the controller has the rights that takes, and the role
+// for scrapers is there but not granted to the controller.
+func TestMetricsAuthenticated(t *testing.T) {
+	_, c := deployment(t)
+	secure, err := boolFlagDefault(c.Args, "metrics-secure", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !secure {
+		t.Errorf("args %q serve the metrics without authentication", c.Args)
+	}
+	addr := flagValue(c.Args, "metrics-bind-address")
+	if addr == "" {
+		addr = ":8443" // the controller's default
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("--metrics-bind-address=%s: %v", addr, err)
+	}
+	if got := containerPort(c, intstr.FromString("metrics")); strconv.Itoa(int(got)) != port {
+		t.Errorf("container port metrics is %d, but the metrics are served on %s", got, port)
+	}
+
+	objs := build(t, "default")
+	granted := map[string]bool{} // verb resource.group, for the controller
+	for _, obj := range objs {
+		if obj["kind"] != "ClusterRoleBinding" {
+			continue
+		}
+		var b rbacv1.ClusterRoleBinding
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &b); err != nil {
+			t.Fatal(err)
+		}
+		var role rbacv1.ClusterRole
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(objs["ClusterRole//"+b.RoleRef.Name], &role); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range role.Rules {
+			for _, verb := range r.Verbs {
+				for _, res := range r.Resources {
+					for _, g := range r.APIGroups {
+						granted[verb+" "+res+"."+g] = true
+					}
+				}
+				for _, url := range r.NonResourceURLs {
+					granted[verb+" "+url] = true
+				}
+			}
+		}
+	}
+	for _, want := range []string{"create tokenreviews.authentication.k8s.io", "create subjectaccessreviews.authorization.k8s.io"} {
+		if !granted[want] {
+			t.Errorf("the controller may not %s, which checking a scrape's token takes", want)
+		}
+	}
+	if granted["get /metrics"] {
+		t.Error("the controller is bound to GET /metrics; only scrapers need it")
+	}
+	var reader rbacv1.ClusterRole
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(objs["ClusterRole//modelroute-metrics-reader"], &reader); err != nil {
+		t.Fatal(err)
+	}
+	want := []rbacv1.PolicyRule{{Verbs: []string{"get"}, NonResourceURLs: []string{"/metrics"}}}
+	if diff := cmp.Diff(want, reader.Rules); diff != "" {
+		t.Errorf("ClusterRole modelroute-metrics-reader (-want +got):\n%s", diff)
 	}
 }

@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"maps"
 	"testing"
 	"time"
 
@@ -43,7 +44,13 @@ func (s *Suite) ModelRequest(modelName string) gwhttp.Request {
 // headers and none of absent.
 func (s *Suite) ExpectRouted(t *testing.T, ns, modelName, backend string, headers map[string]string, absent ...string) {
 	t.Helper()
-	req := s.ModelRequest(modelName)
+	s.ExpectRequestRouted(t, ns, s.ModelRequest(modelName), backend, headers, absent...)
+}
+
+// ExpectRequestRouted is ExpectRouted for a request of the caller's: one
+// that carries headers of the client's own, or a Host.
+func (s *Suite) ExpectRequestRouted(t *testing.T, ns string, req gwhttp.Request, backend string, headers map[string]string, absent ...string) {
+	t.Helper()
 	expected := gwhttp.ExpectedResponse{
 		Request: req,
 		ExpectedRequest: &gwhttp.ExpectedRequest{
@@ -55,6 +62,17 @@ func (s *Suite) ExpectRouted(t *testing.T, ns, modelName, backend string, header
 		Namespace: ns,
 	}
 	gwhttp.MakeRequestAndExpectEventuallyConsistentResponse(t, s.RoundTripper, s.TimeoutConfig, s.GatewayAddress, expected)
+}
+
+// Request is a request the suite sends through the Gateway.
+type Request = gwhttp.Request
+
+// WithHeaders is req with headers added, as a client would send them.
+func WithHeaders(req Request, headers map[string]string) Request {
+	out := req
+	out.Headers = maps.Clone(req.Headers)
+	maps.Copy(out.Headers, headers)
+	return out
 }
 
 // ExpectNotRouted waits until requests for modelName consistently get 404.

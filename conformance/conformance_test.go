@@ -36,6 +36,8 @@ var (
 	modelHeader       = flag.String("model-header", translate.DefaultModelHeader, "modelroute's --model-header")
 	rewriteHeader     = flag.String("rewrite-header", translate.DefaultRewriteHeader, "modelroute's --rewrite-header")
 	criticalityHeader = flag.String("criticality-header", "", "modelroute's --criticality-header; empty skips CriticalityHeader")
+	rewriteAliases    = flag.String("rewrite-header-aliases", translate.DefaultRewriteHeaderAlias, "modelroute's --rewrite-header-alias values, comma-separated")
+	restricted        = flag.String("restricted-listener", "", "SECTION,HOSTNAME,KEY=VALUE: a listener of the Gateway taking routes only from namespaces labelled KEY=VALUE, for HOSTNAME; empty skips RejectedRouteShadowsNoOne")
 	echoImage         = flag.String("echo-image", conformance.DefaultEchoImage, "image of the echo model servers deployed in the cluster")
 	implementation    = flag.String("implementation", "", "ORGANIZATION/PROJECT@VERSION of the Gateway API implementation, for the report")
 	reportOutput      = flag.String("report-output", "", "where to write the report (YAML); default for the embedded stack: bin/conformance-report.yaml")
@@ -103,6 +105,22 @@ func clusterSuite(t *testing.T) *conformance.Suite {
 	if *criticalityHeader != "" {
 		supported.Insert(conformance.SupportCriticalityHeader)
 	}
+	var listener conformance.RestrictedListener
+	if *restricted != "" {
+		parts := strings.Split(*restricted, ",")
+		key, value, ok := strings.Cut(parts[len(parts)-1], "=")
+		if len(parts) != 3 || !ok {
+			t.Fatalf("--restricted-listener %q: want SECTION,HOSTNAME,KEY=VALUE", *restricted)
+		}
+		listener = conformance.RestrictedListener{Section: parts[0], Hostname: parts[1], Label: map[string]string{key: value}}
+		supported.Insert(conformance.SupportRestrictedListener)
+	}
+	var aliases []string
+	for _, a := range strings.Split(*rewriteAliases, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			aliases = append(aliases, a)
+		}
+	}
 	timeouts := conformance.DefaultTimeoutConfig()
 	impl := confv1.Implementation{Contact: []string{}}
 	if org, rest, ok := strings.Cut(*implementation, "/"); ok {
@@ -113,6 +131,7 @@ func clusterSuite(t *testing.T) *conformance.Suite {
 		Client: c, Gateway: gw, GatewayAddress: *address,
 		Backend:     translate.BackendMode(*backendMode),
 		ModelHeader: *modelHeader, RewriteHeader: *rewriteHeader, CriticalityHeader: *criticalityHeader,
+		RewriteHeaderAliases: aliases, RestrictedListener: listener,
 		SupportedFeatures: supported,
 		Backends:          conformance.ClusterBackends{Client: c, Image: *echoImage},
 		Implementation:    impl,

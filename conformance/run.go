@@ -106,6 +106,13 @@ func (s *Suite) namespace(t *testing.T, test string) string {
 	return ns.Name
 }
 
+// ExtraNamespace creates a second namespace for a test that needs two,
+// and deletes it afterwards.
+func (s *Suite) ExtraNamespace(t *testing.T, prefix string) string {
+	t.Helper()
+	return s.namespace(t, prefix)
+}
+
 // ApplyManifest server-side applies every object of the manifest name of
 // s.ManifestFS into ns, after putting the Gateway in place of {{GATEWAY}}.
 func (s *Suite) ApplyManifest(t *testing.T, ns, name string) {

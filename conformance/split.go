@@ -75,13 +75,56 @@ func (s *Suite) measureSplit(modelName string) (map[string]int, error) {
 	client := &http.Client{Timeout: s.TimeoutConfig.RequestTimeout}
 	body := s.ModelRequest(modelName).Body
 	for range splitRequests {
-		target, err := sendForTarget(client, s, body, modelName)
+		seen, err := sendForHeaders(client, s, body, modelName, nil)
 		if err != nil {
 			return nil, err
 		}
-		counts[target]++
+		counts[seen.Get(s.RewriteHeader)]++
 	}
 	return counts, nil
+}
+
+// ExpectTargetsOnly sends requests for modelName carrying clientHeaders,
+// and checks that each reaches a backend with the rewrite header set to
+// one of targets, every one of them picked, and none of absent; until one
+// batch in a row is so, within MaxTimeToConsistency (the data plane may
+// still be loading the route).
+func (s *Suite) ExpectTargetsOnly(t *testing.T, modelName string, clientHeaders map[string]string, targets []string, absent ...string) {
+	t.Helper()
+	const batch = 100
+	client := &http.Client{Timeout: s.TimeoutConfig.RequestTimeout}
+	body := s.ModelRequest(modelName).Body
+	var last error
+	err := wait.PollUntilContextTimeout(context.Background(), pollInterval, s.TimeoutConfig.MaxTimeToConsistency, true, func(context.Context) (bool, error) {
+		picked := map[string]int{}
+		for range batch {
+			seen, err := sendForHeaders(client, s, body, modelName, clientHeaders)
+			if err != nil {
+				last = err
+				return false, nil
+			}
+			target := seen.Get(s.RewriteHeader)
+			if !slices.Contains(targets, target) {
+				last = fmt.Errorf("a backend was told the target %q; want one of %v", target, targets)
+				return false, nil
+			}
+			for _, h := range absent {
+				if v := seen.Values(h); len(v) > 0 {
+					last = fmt.Errorf("a backend received %s: %q", h, v)
+					return false, nil
+				}
+			}
+			picked[target]++
+		}
+		if len(picked) != len(targets) {
+			last = fmt.Errorf("%d requests picked only %v of %v", batch, picked, targets)
+			return false, nil
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Fatalf("requests for %s with client headers %v: %v", modelName, clientHeaders, last)
+	}
 }
 
 // Traffic sends requests for one model name, one after another, until
@@ -107,7 +150,8 @@ func (s *Suite) StartTraffic(modelName string, targets ...string) *Traffic {
 				return
 			default:
 			}
-			target, err := sendForTarget(client, s, body, modelName)
+			seen, err := sendForHeaders(client, s, body, modelName, nil)
+			target := seen.Get(s.RewriteHeader)
 			if err == nil && !slices.Contains(targets, target) {
 				err = fmt.Errorf("delivered to target %q, not one of %v", target, targets)
 			}
@@ -147,28 +191,33 @@ func splitWithinTolerance(counts map[string]int, n int, weights map[string]float
 	return errors.Join(errs...)
 }
 
-func sendForTarget(client *http.Client, s *Suite, body, modelName string) (string, error) {
+// sendForHeaders sends a request for modelName, with the client's extra
+// headers, and returns the headers the backend that answered received.
+func sendForHeaders(client *http.Client, s *Suite, body, modelName string, extra map[string]string) (http.Header, error) {
 	req, err := http.NewRequest("POST", "http://"+s.GatewayAddress+completionsPath, strings.NewReader(body))
 	if err != nil {
-		return "", err
+		return nil, err
+	}
+	for k, v := range extra {
+		req.Header.Set(k, v)
 	}
 	req.Header.Set(s.ModelHeader, modelName)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("status %d: %s", resp.StatusCode, raw)
+		return nil, fmt.Errorf("status %d: %s", resp.StatusCode, raw)
 	}
 	var reply EchoReply
 	if err := json.Unmarshal(raw, &reply); err != nil {
-		return "", fmt.Errorf("not an echo reply: %v", err)
+		return nil, fmt.Errorf("not an echo reply: %v", err)
 	}
-	return http.Header(reply.Headers).Get(s.RewriteHeader), nil
+	return http.Header(reply.Headers), nil
 }

@@ -38,7 +38,20 @@ const (
 	SupportInferencePoolBackend features.FeatureName = "modelroute.dev/InferencePoolBackend"
 	// SupportCriticalityHeader: modelroute runs with --criticality-header.
 	SupportCriticalityHeader features.FeatureName = "modelroute.dev/CriticalityHeader"
+	// SupportRestrictedListener: the Gateway has a listener that takes
+	// routes from labelled namespaces only (Suite.RestrictedListener).
+	SupportRestrictedListener features.FeatureName = "modelroute.dev/RestrictedListener"
 )
+
+// RestrictedListener is a listener of the Gateway under test whose
+// allowedRoutes admit routes only from namespaces labelled Label, for
+// requests to Hostname.
+type RestrictedListener struct {
+	Section  string
+	Hostname string
+	// Label is the one label (key and value) a namespace needs.
+	Label map[string]string
+}
 
 // ConformanceTest is one test of the suite.
 type ConformanceTest struct {
@@ -66,6 +79,11 @@ type Suite struct {
 	ModelHeader       string
 	RewriteHeader     string
 	CriticalityHeader string
+	// RewriteHeaderAliases are modelroute's --rewrite-header-alias: every
+	// route removes them.
+	RewriteHeaderAliases []string
+	// RestrictedListener, with feature SupportRestrictedListener.
+	RestrictedListener RestrictedListener
 	// SupportedFeatures of the Gateway, plus ours.
 	SupportedFeatures sets.Set[features.FeatureName]
 	// Backends starts echo model servers for a pool.

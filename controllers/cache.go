@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -23,16 +24,26 @@ import (
 // the controller's memory. One transform for every kind, rather than one
 // per kind, so that no kind's CRD has to be installed (the InferencePool
 // CRDs are optional).
+//
+// HTTPRoutes and Services are cached only when they carry modelroute's
+// managed-by label: a cluster may hold many routes of other tools, and the
+// objects modelroute writes all carry it. A foreign object that holds a
+// generated name is found past the cache, by the create's refusal.
 func CacheOptions(namespaces ...string) cache.Options {
-	opts := cache.Options{DefaultTransform: trim}
+	ours := labels.SelectorFromSet(labels.Set{translate.LabelManagedBy: translate.ManagedByValue})
+	opts := cache.Options{
+		DefaultTransform: trim,
+		ByObject: map[client.Object]cache.ByObject{
+			&gatewayv1.HTTPRoute{}: {Label: ours},
+			&corev1.Service{}:      {Label: ours},
+		},
+	}
 	if len(namespaces) > 0 {
 		opts.DefaultNamespaces = map[string]cache.Config{}
 		for _, ns := range namespaces {
 			opts.DefaultNamespaces[ns] = cache.Config{}
 		}
-		opts.ByObject = map[client.Object]cache.ByObject{
-			&gatewayv1.Gateway{}: {Namespaces: map[string]cache.Config{cache.AllNamespaces: {}}},
-		}
+		opts.ByObject[&gatewayv1.Gateway{}] = cache.ByObject{Namespaces: map[string]cache.Config{cache.AllNamespaces: {}}}
 	}
 	return opts
 }
@@ -45,7 +56,6 @@ func trim(in any) (any, error) {
 	if !ok {
 		return in, nil
 	}
-	obj.SetManagedFields(nil)
 	switch obj := obj.(type) {
 	case *v1alpha2.InferenceModel:
 		trimModel(obj)
@@ -62,6 +72,7 @@ func trim(in any) (any, error) {
 	case *gatewayv1.GatewayClass:
 		trimGatewayClass(obj)
 	}
+	obj.SetManagedFields(nil)
 	return obj, nil
 }
 
@@ -81,13 +92,14 @@ func trimV1Pool(p *inferencev1.InferencePool) {
 	p.Labels, p.Annotations, p.Status = nil, modelrouteAnnotations(p.Annotations), inferencev1.InferencePoolStatus{}
 }
 
-// trimRoute keeps the status (the Gateways' verdict), the owners,
-// modelroute's labels and the parentRefs (which Gateways to ask); the rest
-// of the spec, the bulk of a route, becomes its digest, on which drift is
-// compared (translate.SpecDrifted). A route the reconciler reads therefore
-// has its desired spec when the digests are equal (see syncRoute).
+// trimRoute keeps the status (the Gateways' verdict), the generation, the
+// owners, modelroute's labels and the parentRefs (which Gateways to ask);
+// the rest of the spec, the bulk of a route, becomes its digest, on which
+// drift is compared (translate.SpecDrifted). A route the API server returns
+// always has rules and managedFields, so the digest is always computed
+// here, whatever annotation the live route carries.
 func trimRoute(r *gatewayv1.HTTPRoute) {
-	if _, done := r.Annotations[translate.AnnotationSpecDigest]; done && len(r.Spec.Rules) == 0 {
+	if _, done := r.Annotations[translate.AnnotationSpecDigest]; done && len(r.Spec.Rules) == 0 && len(r.ManagedFields) == 0 {
 		return // trimmed already: client-go asks transforms to be idempotent
 	}
 	digest := ""
@@ -111,10 +123,11 @@ func trimGateway(g *gatewayv1.Gateway) {
 	g.Status = gatewayv1.GatewayStatus{}
 }
 
-// trimGatewayClass keeps only the features the class supports.
+// trimGatewayClass keeps only the class's controller, whose entries in a
+// route's status are its Gateways' verdicts, and the features it supports.
 func trimGatewayClass(c *gatewayv1.GatewayClass) {
 	c.ObjectMeta = metav1.ObjectMeta{Name: c.Name, UID: c.UID, ResourceVersion: c.ResourceVersion}
-	c.Spec = gatewayv1.GatewayClassSpec{}
+	c.Spec = gatewayv1.GatewayClassSpec{ControllerName: c.Spec.ControllerName}
 	c.Status = gatewayv1.GatewayClassStatus{SupportedFeatures: c.Status.SupportedFeatures}
 }
 

@@ -338,6 +338,29 @@ func acceptRoute(ctx context.Context, c client.Client, ns, name string) error {
 	}
 }
 
+// clusterOf is what the controller reads of the cluster: the Gateways
+// with their classes, and the live routes.
+func clusterOf(ctx context.Context, c client.Client, routes []gatewayv1.HTTPRoute) (*translate.Cluster, error) {
+	var gateways gatewayv1.GatewayList
+	var classes gatewayv1.GatewayClassList
+	for _, list := range []client.ObjectList{&gateways, &classes} {
+		if err := c.List(ctx, list); err != nil {
+			return nil, err
+		}
+	}
+	cluster := &translate.Cluster{Routes: routes}
+	for _, gw := range gateways.Items {
+		parent := translate.ParentGateway{Namespace: gw.Namespace, Name: gw.Name, Class: string(gw.Spec.GatewayClassName)}
+		for _, class := range classes.Items {
+			if class.Name == parent.Class {
+				parent.ControllerName, parent.SupportedFeatures = class.Spec.ControllerName, class.Status.SupportedFeatures
+			}
+		}
+		cluster.Gateways = append(cluster.Gateways, parent)
+	}
+	return cluster, nil
+}
+
 // acceptedByGateway reports whether the chaos Gateway has accepted the
 // route's current generation, as the controller reads it.
 func acceptedByGateway(r *gatewayv1.HTTPRoute) bool {
@@ -381,10 +404,15 @@ func (cv convergence) check(ctx context.Context) error {
 			return err
 		}
 	}
-	out, err := translate.Translate(translate.Input{Models: models.Items, AlphaPools: alpha.Items, V1Pools: v1.Items}, cv.cfg)
+	cluster, err := clusterOf(ctx, cv.c, routes.Items)
 	if err != nil {
 		return err
 	}
+	translator, err := translate.NewTranslator(cv.cfg)
+	if err != nil {
+		return err
+	}
+	out := translator.Translate(translate.Input{Models: models.Items, AlphaPools: alpha.Items, V1Pools: v1.Items, Cluster: cluster})
 	var problems []string
 	problem := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	if len(out.Models) != len(models.Items) {
@@ -430,15 +458,13 @@ func (cv convergence) check(ctx context.Context) error {
 				problem("InferenceModel %s: %v", m.Name, err)
 			}
 		}
-		want := slices.Clone(res.Conditions)
-		for i := range want {
-			if want[i].Type == translate.ConditionProgrammed && want[i].Reason == translate.ReasonPending &&
-				live != nil && metav1.IsControlledBy(live, m) && acceptedByGateway(live) {
-				want[i] = condition(translate.ConditionProgrammed, metav1.ConditionTrue, translate.ReasonProgrammed, m.Generation,
-					"HTTPRoute %q is accepted by every parent Gateway", live.Name)
-			}
+		// What the controller sees of the route once it is as translate
+		// wants it: the live route, the Gateway's verdict on it.
+		obs := translate.Observation{}
+		if live != nil && metav1.IsControlledBy(live, m) {
+			obs = translate.Observation{Write: translate.RouteInPlace, Live: live}
 		}
-		want = translate.Health(m, want)
+		want := res.Observe(obs)
 		var foreign []metav1.Condition
 		if cv.foreign != nil {
 			foreign = cv.foreign(m.Name)

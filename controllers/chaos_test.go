@@ -191,6 +191,9 @@ func testAPIServerRestartedMidBurst(t *testing.T, bin string) {
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		t.Fatal(err)
 	}
+	if err := testGateways.Create(ctx, c); err != nil {
+		t.Fatal(err)
+	}
 	b := burst{ns: ns, pools: 10, models: 400}
 	for _, obj := range b.poolObjects() {
 		if err := c.Create(ctx, obj); err != nil {

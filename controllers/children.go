@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -29,7 +30,16 @@ const (
 	childForeign                      // an object we do not control holds the name: untouched
 	childCreating                     // created by this process just now
 	childUnseen                       // created by this process moments ago; the cache has yet to see it
+	childReplacing                    // held by the child of a deleted owner of the same name: deleted
 )
+
+// syncResult is what sync did, and the object as it is now: the write's
+// response, or the cached object when nothing was written; nil when there
+// is none (absent, foreign, unseen).
+type syncResult struct {
+	outcome syncOutcome
+	live    client.Object
+}
 
 // createdGrace is how long after creating an object the writer remembers
 // the create: a reconcile in that time that does not find the object in
@@ -68,6 +78,8 @@ func (r *recentCreates) within(key createdKey) (time.Duration, bool) {
 
 // childKind describes one kind of object modelroute owns.
 type childKind struct {
+	// kind names the kind in errors and Events.
+	kind string
 	// childName is the name modelroute gives the child of the owner a
 	// controller reference names ("" when the reference is not to an owner
 	// of such children).
@@ -113,20 +125,20 @@ type childWriter struct {
 // reconcile makes the object called name match desired (nil: absent) for
 // owner, and deletes every other object of kind that owner controls in its
 // namespace.
-func (w childWriter) reconcile(ctx context.Context, kind childKind, owner client.Object, name types.NamespacedName, desired client.Object) (syncOutcome, error) {
-	outcome, err := w.sync(ctx, kind, owner, name, desired)
+func (w childWriter) reconcile(ctx context.Context, kind childKind, owner client.Object, name types.NamespacedName, desired client.Object) (syncResult, error) {
+	res, err := w.sync(ctx, kind, owner, name, desired)
 	if err != nil {
-		return outcome, err
+		return res, err
 	}
 	keep := name.Name
 	if desired == nil {
 		keep = ""
 	}
-	return outcome, w.prune(ctx, kind, owner, keep)
+	return res, w.prune(ctx, kind, owner, keep)
 }
 
 // sync makes the object called name match desired (nil: absent) for owner.
-func (w childWriter) sync(ctx context.Context, kind childKind, owner client.Object, name types.NamespacedName, desired client.Object) (syncOutcome, error) {
+func (w childWriter) sync(ctx context.Context, kind childKind, owner client.Object, name types.NamespacedName, desired client.Object) (syncResult, error) {
 	live := kind.newObject()
 	err := w.client.Get(ctx, name, live)
 	key := createdKey{fmt.Sprintf("%T", live), name}
@@ -140,17 +152,23 @@ func (w childWriter) sync(ctx context.Context, kind childKind, owner client.Obje
 			// Created by us moments ago, and the cache has not seen it
 			// yet: it is ours, and as desired unless the owner changed
 			// since. The caller tries again shortly.
-			return childUnseen, nil
+			return syncResult{outcome: childUnseen}, nil
 		case desired != nil && kind.createOnly:
-			created := desired.DeepCopyObject().(client.Object)
+			// The manifest a later apply sends, empty owned lists included:
+			// the same spec, so that such an apply changes no generation.
+			created, err := kind.manifest(desired)
+			if err != nil {
+				return syncResult{outcome: childUnchanged}, err
+			}
 			err = w.client.Create(ctx, created, client.FieldOwner(FieldManager))
 			if err == nil {
 				w.created.at.Store(key, time.Now())
 				w.writes.wrote(created, "")
-				return childCreating, nil
+				typed, err := kind.typed(created)
+				return syncResult{outcome: childCreating, live: typed}, err
 			}
 			if !apierrors.IsAlreadyExists(err) {
-				return childWritten, err
+				return syncResult{outcome: childWritten}, fmt.Errorf("creating %s %s: %w", kind.kind, name, err)
 			}
 			// Held by an object the cache has not seen yet (ours, or not).
 			err = w.reader.Get(ctx, name, live)
@@ -162,58 +180,101 @@ func (w childWriter) sync(ctx context.Context, kind childKind, owner client.Obje
 	switch {
 	case apierrors.IsNotFound(err):
 		if desired == nil {
-			return childUnchanged, nil
+			return syncResult{outcome: childUnchanged}, nil
 		}
-		return childWritten, w.apply(ctx, kind, desired, "")
+		applied, err := w.apply(ctx, kind, desired, "")
+		return syncResult{outcome: childWritten, live: applied}, err
 	case err != nil:
-		return childUnchanged, err
+		return syncResult{outcome: childUnchanged}, err
+	case formerChild(kind, live, owner):
+		// The child of a deleted owner of the same name, which the
+		// garbage collector has yet to remove: ours to delete now.
+		return syncResult{outcome: childReplacing}, w.delete(ctx, kind, live)
 	case !metav1.IsControlledBy(live, owner):
-		return childForeign, nil
+		return syncResult{outcome: childForeign}, nil
 	case desired == nil:
-		return childDeleted, w.delete(ctx, live)
+		if !managed(live) {
+			return syncResult{outcome: childForeign}, nil
+		}
+		return syncResult{outcome: childDeleted}, w.delete(ctx, kind, live)
 	}
-	want, err := translate.Manifest(desired)
+	want, err := kind.manifest(desired)
 	if err != nil {
-		return childUnchanged, err
+		return syncResult{outcome: childUnchanged}, err
 	}
 	have, err := translate.Manifest(live)
 	if err != nil {
-		return childUnchanged, err
+		return syncResult{outcome: childUnchanged}, err
 	}
 	if !kind.drifted(want, have) {
-		return childUnchanged, nil
+		return syncResult{outcome: childUnchanged, live: live}, nil
 	}
-	return childWritten, w.applyManifest(ctx, kind, want, live.GetUID())
+	applied, err := w.applyManifest(ctx, kind, want, live.GetUID())
+	return syncResult{outcome: childWritten, live: applied}, err
+}
+
+// managed reports whether obj carries modelroute's managed-by label: only
+// such objects are deleted, even when they name a model as controller.
+func managed(obj client.Object) bool {
+	return obj.GetLabels()[translate.LabelManagedBy] == translate.ManagedByValue
+}
+
+// formerChild reports whether live is what kind makes for an earlier owner
+// of owner's name, since deleted: modelroute's label, and a controller
+// reference to an owner of the same kind and name with another UID (names
+// are unique, so that owner is gone).
+func formerChild(kind childKind, live, owner client.Object) bool {
+	ref := metav1.GetControllerOf(live)
+	return ref != nil && managed(live) && ref.Name == owner.GetName() && ref.UID != owner.GetUID() &&
+		kind.childName(ref) == live.GetName()
+}
+
+// manifest is what modelroute writes of desired: translate's manifest,
+// with the owned fields it leaves empty written as empty lists.
+func (k childKind) manifest(desired client.Object) (*unstructured.Unstructured, error) {
+	manifest, err := translate.Manifest(desired)
+	if err != nil {
+		return nil, err
+	}
+	for _, field := range k.owned {
+		if _, set, _ := unstructured.NestedFieldNoCopy(manifest.Object, "spec", field); !set {
+			if err := unstructured.SetNestedSlice(manifest.Object, []any{}, "spec", field); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return manifest, nil
+}
+
+// typed converts an object the API server answered with into kind's type.
+func (k childKind) typed(u *unstructured.Unstructured) (client.Object, error) {
+	obj := k.newObject()
+	return obj, runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj)
 }
 
 // apply server-side applies desired, forcing ownership of its fields (they
 // are modelroute's: someone else's edit of them is drift to undo). A
-// non-empty uid makes the apply fail on an object with another UID.
-func (w childWriter) apply(ctx context.Context, kind childKind, desired client.Object, uid types.UID) error {
-	manifest, err := translate.Manifest(desired)
+// non-empty uid makes the apply fail on an object with another UID. It
+// returns the object the API server answered with.
+func (w childWriter) apply(ctx context.Context, kind childKind, desired client.Object, uid types.UID) (client.Object, error) {
+	manifest, err := kind.manifest(desired)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	return w.applyManifest(ctx, kind, manifest, uid)
 }
 
-// applyManifest is apply of desired's manifest, which it changes.
-func (w childWriter) applyManifest(ctx context.Context, kind childKind, manifest *unstructured.Unstructured, uid types.UID) error {
-	for _, field := range kind.owned {
-		if _, set, _ := unstructured.NestedFieldNoCopy(manifest.Object, "spec", field); !set {
-			if err := unstructured.SetNestedSlice(manifest.Object, []any{}, "spec", field); err != nil {
-				return err
-			}
-		}
-	}
+// applyManifest applies manifest (kind.manifest's), which it changes.
+func (w childWriter) applyManifest(ctx context.Context, kind childKind, manifest *unstructured.Unstructured, uid types.UID) (client.Object, error) {
 	if uid != "" {
 		manifest.SetUID(uid)
 	}
 	if err := w.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(manifest),
 		client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
-		return fmt.Errorf("applying %s %s/%s: %w", manifest.GetKind(), manifest.GetNamespace(), manifest.GetName(), err)
+		return nil, fmt.Errorf("applying %s %s/%s: %w", manifest.GetKind(), manifest.GetNamespace(), manifest.GetName(), err)
 	}
-	return nil
+	// The manifest now holds the API server's answer.
+	return kind.typed(manifest)
 }
 
 // prune deletes the objects of kind in namespace controlled by owner under
@@ -230,8 +291,8 @@ func (w childWriter) prune(ctx context.Context, kind childKind, owner client.Obj
 		return err
 	}
 	for _, obj := range objs {
-		if obj.GetName() != keep && metav1.IsControlledBy(obj, owner) {
-			if err := w.delete(ctx, obj); err != nil {
+		if obj.GetName() != keep && metav1.IsControlledBy(obj, owner) && managed(obj) {
+			if err := w.delete(ctx, kind, obj); err != nil {
 				return err
 			}
 		}
@@ -239,13 +300,18 @@ func (w childWriter) prune(ctx context.Context, kind childKind, owner client.Obj
 	return nil
 }
 
-func (w childWriter) delete(ctx context.Context, obj client.Object) error {
+// delete deletes obj with a UID precondition: never an object that
+// replaced it.
+func (w childWriter) delete(ctx context.Context, kind childKind, obj client.Object) error {
 	uid := obj.GetUID()
 	err := w.client.Delete(ctx, obj, client.Preconditions{UID: &uid})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("deleting %s %s/%s: %w", kind.kind, obj.GetNamespace(), obj.GetName(), err)
+	}
+	return nil
 }
 
 func metaItems(list client.ObjectList) ([]client.Object, error) {

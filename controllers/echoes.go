@@ -72,11 +72,16 @@ func (w *ownWrites) echo(obj client.Object) bool {
 
 // notEcho passes every event but the create or update that is the echo of
 // our own write. Several handlers may judge the same event, so an echo is
-// not forgotten when seen; a later version, or the delete, forgets it.
+// not forgotten when seen; a later version, or the delete, forgets it. A
+// resync hands every cached object over again as an update from a version
+// to itself: that always passes, so that the resync reaches every object,
+// also one whose last event was our own write.
 func (w *ownWrites) notEcho() predicate.Predicate {
 	return predicate.Funcs{
 		CreateFunc: func(e event.CreateEvent) bool { return !w.echo(e.Object) },
-		UpdateFunc: func(e event.UpdateEvent) bool { return !w.echo(e.ObjectNew) },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return e.ObjectOld.GetResourceVersion() == e.ObjectNew.GetResourceVersion() || !w.echo(e.ObjectNew)
+		},
 		DeleteFunc: func(e event.DeleteEvent) bool {
 			w.forget(e.Object)
 			return true

@@ -18,7 +18,7 @@ func NewRouteWriter(cached client.Client, reader client.Reader) RouteWriter {
 
 // Sync makes owner's route match desired and names what it did.
 func (r RouteWriter) Sync(ctx context.Context, owner, desired client.Object) (string, error) {
-	outcome, err := r.w.sync(ctx, routeKind, owner, client.ObjectKeyFromObject(desired), desired)
+	res, err := r.w.sync(ctx, routeKind, owner, client.ObjectKeyFromObject(desired), desired)
 	return map[syncOutcome]string{
 		childUnchanged: "unchanged",
 		childWritten:   "written",
@@ -26,5 +26,6 @@ func (r RouteWriter) Sync(ctx context.Context, owner, desired client.Object) (st
 		childForeign:   "foreign",
 		childCreating:  "creating",
 		childUnseen:    "unseen",
-	}[outcome], err
+		childReplacing: "replacing",
+	}[res.outcome], err
 }

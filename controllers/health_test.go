@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	gocmp "github.com/google/go-cmp/cmp"
+	gocmpopts "github.com/google/go-cmp/cmp/cmpopts"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -34,7 +36,9 @@ var updateHealthTestdata = flag.Bool("update-health-testdata", false,
 type healthCase struct {
 	// name is the model's name and its testdata file's.
 	name string
-	// objects are created first (the model is built by model).
+	// setup runs first, then objects are created (the model is built by
+	// model).
+	setup   func(t *testing.T, ns string)
 	objects func(ns string) []client.Object
 	model   func(ns string) *v1alpha2.InferenceModel
 	// then plays the Gateway once the model's route exists.
@@ -88,15 +92,30 @@ func TestGitOpsHealth(t *testing.T) {
 		}
 		return c
 	}
+	// waiting: False for a reason that resolves without a person (what is
+	// missing comes in the same rollout): Reconciling, not Stalled.
+	waiting := func(decider, reason string, c healthCase) healthCase {
+		c = failed(decider, reason, c)
+		c.want, c.argo = status.InProgressStatus, "Progressing"
+		return c
+	}
 	cases := []healthCase{
 		{name: "routed", model: plain("routed"), then: func(t *testing.T, ns string) { accept(t, ns, "routed") },
 			decider: translate.ConditionProgrammed, want: status.CurrentStatus, argo: "Healthy"},
 		{name: "awaiting-gateway", model: plain("awaiting-gateway"),
 			decider: translate.ConditionReconciling, want: status.InProgressStatus, argo: "Progressing"},
 
-		failed(translate.ConditionResolvedRefs, translate.ReasonPoolNotFound, healthCase{name: "pool-not-found",
+		waiting(translate.ConditionResolvedRefs, translate.ReasonPoolNotFound, healthCase{name: "pool-not-found",
 			model: func(ns string) *v1alpha2.InferenceModel {
 				return newModel(ns, "pool-not-found", "pool-not-found", "no-such-pool")
+			}}),
+		waiting(translate.ConditionProgrammed, translate.ReasonGatewayNotFound, healthCase{name: "gateway-not-found",
+			model: func(ns string) *v1alpha2.InferenceModel {
+				return plain("gateway-not-found", translate.AnnotationParentRefs, ns+"/no-such-gateway")(ns)
+			}}),
+		failed(translate.ConditionProgrammed, translate.ReasonRouteWriteFailed, healthCase{name: "route-write-failed",
+			setup: func(t *testing.T, ns string) {
+				denyCreate(t, &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: translate.RouteName("route-write-failed")}})
 			}}),
 		failed(translate.ConditionResolvedRefs, translate.ReasonInvalidKind, healthCase{name: "invalid-kind",
 			model: func(ns string) *v1alpha2.InferenceModel {
@@ -166,6 +185,9 @@ func TestGitOpsHealth(t *testing.T) {
 
 	create(t, alphaPool(ns, "pool-a"))
 	for _, c := range cases {
+		if c.setup != nil {
+			c.setup(t, ns)
+		}
 		if c.objects != nil {
 			create(t, c.objects(ns)...)
 		}
@@ -193,6 +215,21 @@ func TestGitOpsHealth(t *testing.T) {
 		pool.Spec.Selector = map[v1alpha2.LabelKey]v1alpha2.LabelValue{"bad key": "x"}
 		c := failed(translate.ConditionResolvedRefs, translate.ReasonInvalidPool, healthCase{name: "invalid-pool"})
 		create(t, pool, c.model(ns))
+		cfg := testConfig()
+		cfg.Backend = translate.BackendService
+		startManager(t, ns, cfg)
+		got = append(got, judge(t, checks, c, awaitDecider(t, ns, c.name, c.decider, c.reason)))
+	})
+
+	// ServiceWriteFailed needs service mode too.
+	t.Run("service-write-failed", func(t *testing.T) {
+		ns := newNamespace(t)
+		c := failed(translate.ConditionProgrammed, translate.ReasonServiceWriteFailed, healthCase{name: "service-write-failed"})
+		denyCreate(t, &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: translate.ServiceName(alphaGroup, "pool-a")},
+			Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 8000}}},
+		})
+		create(t, alphaPool(ns, "pool-a"), c.model(ns))
 		cfg := testConfig()
 		cfg.Backend = translate.BackendService
 		startManager(t, ns, cfg)
@@ -319,10 +356,12 @@ func judge(t *testing.T, checks *gitopshealth.Checks, c healthCase, obj *unstruc
 				t.Errorf("kstatus message %q; want the %s condition's %q", got.Kstatus.Message, d.Type, d.Message)
 			}
 		}
-		if stalled := meta.FindStatusCondition(m.Status.Conditions, translate.ConditionStalled); c.want == status.FailedStatus &&
-			(stalled == nil || stalled.Reason != d.Reason || stalled.Message != d.Message) {
-			t.Errorf("Stalled is %v; want True with %s's reason and message", stalled, d.Type)
+		summary := map[status.Status]string{status.FailedStatus: translate.ConditionStalled, status.InProgressStatus: translate.ConditionReconciling}[c.want]
+		if s := meta.FindStatusCondition(m.Status.Conditions, summary); summary != "" && d.Type != summary &&
+			(s == nil || s.Status != metav1.ConditionTrue || s.Reason != d.Reason || s.Message != d.Message) {
+			t.Errorf("%s is %v; want True with %s's reason and message", summary, s, d.Type)
 		}
+		checkReady(t, m, d)
 	}
 	if got.Kstatus.Status != wantKstatus {
 		t.Errorf("kstatus says %s (%s); want %s", got.Kstatus.Status, got.Kstatus.Message, wantKstatus)
@@ -334,6 +373,24 @@ func judge(t *testing.T, checks *gitopshealth.Checks, c healthCase, obj *unstruc
 		t.Errorf("Argo CD health (-want +got):\n%s", diff)
 	}
 	return judged{name: c.name, object: obj, argo: got.ArgoCD}
+}
+
+// checkReady checks the model's Ready condition against the decider d:
+// True when Programmed is True; else False with the reason and message of
+// a False decider, Unknown with Reconciling's otherwise.
+func checkReady(t *testing.T, m v1alpha2.InferenceModel, d *metav1.Condition) {
+	t.Helper()
+	want := metav1.Condition{Type: translate.ConditionReady, Status: d.Status, Reason: d.Reason, Message: d.Message, ObservedGeneration: m.Generation}
+	switch {
+	case d.Type == translate.ConditionProgrammed && d.Status == metav1.ConditionTrue:
+		want.Reason = translate.ReasonReady
+	case d.Type == translate.ConditionReconciling:
+		want.Status = metav1.ConditionUnknown
+	}
+	got := meta.FindStatusCondition(m.Status.Conditions, translate.ConditionReady)
+	if diff := gocmp.Diff(&want, got, gocmpopts.IgnoreFields(metav1.Condition{}, "LastTransitionTime")); diff != "" {
+		t.Errorf("Ready (-want +got):\n%s", diff)
+	}
 }
 
 func runtimeFromUnstructured(obj *unstructured.Unstructured, into *v1alpha2.InferenceModel) error {

@@ -170,8 +170,8 @@ var conditionOpts = cmp.Options{
 }
 
 // hasConditions checks that the model has exactly these conditions, but
-// for Reconciling and Stalled, which only repeat them (health_test.go
-// checks those).
+// for Ready, Reconciling and Stalled, which only sum them up
+// (health_test.go checks those).
 func hasConditions(ns, name string, want ...metav1.Condition) func() error {
 	return func() error {
 		m, err := getModel(ns, name)
@@ -185,10 +185,10 @@ func hasConditions(ns, name string, want ...metav1.Condition) func() error {
 	}
 }
 
-// withoutHealth is conditions but Reconciling and Stalled.
+// withoutHealth is conditions but Ready, Reconciling and Stalled.
 func withoutHealth(conditions []metav1.Condition) []metav1.Condition {
 	return slices.DeleteFunc(slices.Clone(conditions), func(c metav1.Condition) bool {
-		return c.Type == translate.ConditionReconciling || c.Type == translate.ConditionStalled
+		return c.Type == translate.ConditionReady || c.Type == translate.ConditionReconciling || c.Type == translate.ConditionStalled
 	})
 }
 
@@ -280,11 +280,17 @@ func translated(t *testing.T, ns string, cfg translate.Config) translate.Output 
 			t.Fatalf("listing: %v", err)
 		}
 	}
-	out, err := translate.Translate(translate.Input{Models: models.Items, AlphaPools: alpha.Items, V1Pools: v1.Items}, cfg)
+	return translatorFor(t, cfg).Translate(translate.Input{Models: models.Items, AlphaPools: alpha.Items, V1Pools: v1.Items})
+}
+
+// translatorFor validates cfg, as the controller does at its start.
+func translatorFor(t testing.TB, cfg translate.Config) *translate.Translator {
+	t.Helper()
+	tr, err := translate.NewTranslator(cfg)
 	if err != nil {
-		t.Fatalf("translate: %v", err)
+		t.Fatalf("translation config: %v", err)
 	}
-	return out
+	return tr
 }
 
 // translatedRoute is the route translate gives the live model ns/name.

@@ -6,6 +6,7 @@ package controllers_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -25,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/internal/render"
@@ -118,11 +121,7 @@ func renderObjects(t *testing.T, cfg translate.Config, objs ...client.Object) (t
 		}
 		return translate.Output{}, err
 	}
-	out, err := translate.Translate(in, cfg)
-	if err != nil {
-		t.Fatalf("translate: %v", err)
-	}
-	return out, nil
+	return translatorFor(t, cfg).Translate(in), nil
 }
 
 // hostileCase is one nasty InferenceModel.
@@ -237,7 +236,13 @@ func hostileInput(ns, other string) (pools []client.Object, cases []hostileCase)
 		{
 			// 1,024 bytes: the limit counts characters.
 			name: "modelName of 256 four-byte characters", model: modelOf("model-name-256-emoji", emoji256),
-			want: routedOn("pool-a", emoji256, "model-name-256-emoji"), routed: true,
+			want: func(gen int64) []metav1.Condition {
+				// Condition messages are capped at 1,024 bytes.
+				conds := routedOn("pool-a", emoji256, "model-name-256-emoji")(gen)
+				conds[1].Message = translate.Truncate(conds[1].Message, translate.MaxConditionMessage)
+				return conds
+			},
+			routed: true,
 		},
 		{
 			name: "modelName of 257 four-byte characters", model: modelOf("model-name-257-emoji", emoji256+"🦙"),
@@ -283,13 +288,23 @@ func hostileInput(ns, other string) (pools []client.Object, cases []hostileCase)
 			},
 		},
 		{
-			name: "unicode names", model: modelOf("unicode", "模型/聊天 v1 🦙", weighted("适配器-α", 3), weighted("adapter-β\u200d\u202e", 1)),
+			name: "unicode names", model: modelOf("unicode", "模型/聊天 v1 🦙", weighted("适配器-α", 3), weighted("adapter-β", 1)),
 			want: routedOn("pool-a", "模型/聊天 v1 🦙", "unicode"), routed: true,
 			check: func(t *testing.T, r *gatewayv1.HTTPRoute) {
 				if v := r.Spec.Rules[0].Matches[0].Headers[0].Value; v != "模型/聊天 v1 🦙" {
 					t.Errorf("route matches %q", v)
 				}
 			},
+		},
+		{
+			// Invisible characters make two different names look alike; the
+			// CRD takes them.
+			name: "a bidi override in a modelName", model: modelOf("bidi", "chat\u202egpt"),
+			want: refused(translate.ReasonInvalidModelName, "spec.modelName contains the invisible format character U+202E"),
+		},
+		{
+			name: "a zero-width joiner in a target name", model: modelOf("zero-width", "zero-width", weighted("adapter-β\u200d", 1)),
+			want: refused(translate.ReasonInvalidTargetModels, "spec.targetModels[0].name contains the invisible format character U+200D"),
 		},
 		{
 			name: "10 targets at weight 1,000,000", model: modelOf("ten-max-weights", "ten-max-weights", targets(10, func(i int) string { return fmt.Sprint("adapter-", i) }, 1000000)...),
@@ -589,7 +604,7 @@ func TestInferencePoolCRDsAbsent(t *testing.T) {
 			m := harness.StartManager(t, harness.ManagerOptions{RestConfig: bare.Config, Namespaces: []string{ns.Name}, Config: cfg})
 			for _, tc := range []struct{ model, pool, group string }{{"alpha", "pool-a", alphaGroup}, {"v1", "pool-b", v1Group}} {
 				notInstalled := condition(translate.ConditionResolvedRefs, metav1.ConditionFalse, "PoolNotFound", 1,
-					`InferencePool %q (group %s) cannot be found: the InferencePool CRD of group %s is not installed (restart modelroute after installing it)`,
+					`InferencePool %q (group %s) cannot be read: the InferencePool CRD (group %s) is not installed (restart modelroute once it is)`,
 					tc.pool, tc.group, tc.group)
 				harness.Eventually(t, func() error {
 					got := &v1alpha2.InferenceModel{}
@@ -617,5 +632,61 @@ func TestInferencePoolCRDsAbsent(t *testing.T) {
 			}
 			checkHealthy(t, m)
 		})
+	}
+	// A CRD of the v1 group that serves another version only (an older
+	// release, say): modelroute does not read it, and says which it serves.
+	t.Run("another version served", func(t *testing.T) {
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		data, err := os.ReadFile(filepath.Join(localcluster.RepoRoot(), "config", "crd", "bases", "inference.networking.k8s.io_inferencepools.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := yaml.Unmarshal(data, crd); err != nil {
+			t.Fatal(err)
+		}
+		crd.Spec.Versions = crd.Spec.Versions[:1]
+		crd.Spec.Versions[0].Name = "v1beta9"
+		crdScheme := runtime.NewScheme()
+		if err := apiextensionsv1.AddToScheme(crdScheme); err != nil {
+			t.Fatal(err)
+		}
+		crds, err := client.New(bare.Config, client.Options{Scheme: crdScheme})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := crds.Create(ctx, crd); err != nil {
+			t.Fatal(err)
+		}
+		harness.Eventually(t, func() error {
+			got := &apiextensionsv1.CustomResourceDefinition{}
+			if err := crds.Get(ctx, client.ObjectKeyFromObject(crd), got); err != nil {
+				return err
+			}
+			for _, cond := range got.Status.Conditions {
+				if cond.Type == apiextensionsv1.Established && cond.Status == apiextensionsv1.ConditionTrue {
+					return nil
+				}
+			}
+			return errors.New("the CRD is not established")
+		})
+		cfg.Backend = translate.BackendInferencePool
+		harness.StartManager(t, harness.ManagerOptions{RestConfig: bare.Config, Namespaces: []string{ns.Name}, Config: cfg})
+		harness.Eventually(t, hasConditionsIn(c, ns.Name, "v1", condition(translate.ConditionResolvedRefs, metav1.ConditionFalse, "PoolNotFound", 1,
+			`InferencePool "pool-b" (group %s) cannot be read: the InferencePool CRD of group %s serves v1beta9, not v1, the version modelroute reads (restart modelroute once it is)`,
+			v1Group, v1Group), accepted(1, "v1")))
+	})
+}
+
+// hasConditionsIn is hasConditions through client c.
+func hasConditionsIn(c client.Client, ns, name string, want ...metav1.Condition) func() error {
+	return func() error {
+		got := &v1alpha2.InferenceModel{}
+		if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, got); err != nil {
+			return err
+		}
+		if diff := cmp.Diff(want, withoutHealth(got.Status.Conditions), conditionOpts); diff != "" {
+			return fmt.Errorf("InferenceModel %s conditions (-want +got):\n%s", name, diff)
+		}
+		return nil
 	}
 }

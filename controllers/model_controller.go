@@ -3,15 +3,15 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"slices"
+	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -21,15 +21,8 @@ import (
 	"github.com/modelroute/modelroute/translate"
 )
 
-// +kubebuilder:rbac:groups=inference.networking.x-k8s.io,resources=inferencemodels,verbs=get;list;watch
-// +kubebuilder:rbac:groups=inference.networking.x-k8s.io,resources=inferencemodels/status,verbs=get;patch
-// +kubebuilder:rbac:groups=inference.networking.x-k8s.io,resources=inferencepools,verbs=get;list;watch
-// +kubebuilder:rbac:groups=inference.networking.k8s.io,resources=inferencepools,verbs=get;list;watch
-// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch;create;patch;delete
-// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways;gatewayclasses,verbs=get;list;watch
-// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
-
 var routeKind = childKind{
+	kind: "HTTPRoute",
 	childName: func(owner *metav1.OwnerReference) string {
 		if owner.Kind != "InferenceModel" || owner.APIVersion != v1alpha2.GroupVersion.String() {
 			return ""
@@ -47,12 +40,15 @@ var routeKind = childKind{
 // ModelReconciler keeps each InferenceModel's HTTPRoute and status in line
 // with translate's decision and the Gateway's verdict on the route.
 type ModelReconciler struct {
-	client   client.Client
-	input    inputReader
-	writer   childWriter
-	recorder events.EventRecorder
-	config   translate.Config
-	metrics  *ConditionMetrics
+	client     client.Client
+	input      inputReader
+	writer     childWriter
+	recorder   events.EventRecorder
+	translator *translate.Translator
+	metrics    *ConditionMetrics
+	// services are the last failures to write the pools' shadow Services
+	// (service mode; nil otherwise).
+	services *serviceErrors
 	// writes are this process's last writes; a status computed from a
 	// model the cache has not seen our last status patch of would only fail
 	// the patch's optimistic lock.
@@ -76,50 +72,53 @@ func (r *ModelReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if !model.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	in, err := r.input.read(ctx, model.Spec.ModelName)
+	in, err := r.input.forModels(ctx, model)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if !containsModel(in.Models, model) {
-		in.Models = append(in.Models, *model) // the index may lag the object
-	}
-	out, err := translate.Translate(in, r.config)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	res, ok := resultOf(out, model)
+	res, ok := resultOf(r.translator.Translate(in), model)
 	if !ok {
 		return ctrl.Result{}, fmt.Errorf("translate returned no result for %s", req.NamespacedName)
 	}
-	conditions := slices.Clone(res.Conditions)
-	programmed, outcome, err := r.syncRoute(ctx, model, res)
-	if err != nil {
+	obs, result, writeErr := r.syncRoute(ctx, model, res)
+	if writeErr != nil && !apierrors.IsConflict(writeErr) {
+		obs = translate.Observation{Write: translate.RouteWriteFailed, Error: writeErr.Error()}
+		if res.Route == nil {
+			// No condition says it (the model has no route to report on),
+			// yet a route it should no longer have may still be serving.
+			r.recorder.Eventf(model, nil, corev1.EventTypeWarning, translate.ReasonRouteWriteFailed, "DeleteRoute",
+				"%s", translate.EventNote(writeErr.Error()))
+		}
+	}
+	if err := r.observeService(ctx, model, res, &obs); err != nil {
 		return ctrl.Result{}, err
 	}
-	if programmed != nil {
-		setCondition(conditions, *programmed)
-		conditions = translate.Health(model, conditions)
-	}
-	var result ctrl.Result
-	if outcome == childCreating {
-		// The echo of the route's create is no reason to reconcile (see
-		// ownWrites); this reconciles the model once the cache has surely
-		// seen the route, or has seen it deleted.
-		result.RequeueAfter = createdGrace
-	}
-	if outcome == childUnseen {
-		// Its route is ours and the cache will see it in a moment: then
-		// this reconcile's changes, if any, can be written.
-		result.RequeueAfter = unseenRetry
-	}
-	written, err := r.updateStatus(ctx, model, conditions)
+	written, err := r.updateStatus(ctx, model, res.Observe(obs))
 	if err == nil && !written {
 		// The cache has yet to see our last status patch: the echo of that
 		// patch will not reconcile the model, so try again shortly.
 		result.RequeueAfter = statusRetry
 	}
-	return result, err
+	switch {
+	case writeErr != nil:
+		// Retried with controller-runtime's backoff; a conflict is a cache
+		// behind the API server, and says nothing the status should.
+		return ctrl.Result{}, writeErr
+	case err != nil:
+		r.recorder.Eventf(model, nil, corev1.EventTypeWarning, ReasonStatusWriteFailed, "UpdateStatus",
+			"%s", translate.EventNote(err.Error()))
+		return ctrl.Result{}, err
+	}
+	return result, nil
 }
+
+// ReasonStatusWriteFailed is the reason of the Warning Event about a model
+// whose status the API server refused to take.
+const ReasonStatusWriteFailed = "StatusWriteFailed"
+
+// ReasonTooManyConditions is the reason of the Warning Event about a model
+// whose other conditions leave no room for some of modelroute's.
+const ReasonTooManyConditions = "TooManyConditions"
 
 // unseenRetry is how soon a model is reconciled again whose route, created
 // moments ago, the cache has not seen yet.
@@ -129,74 +128,61 @@ const unseenRetry = time.Second
 // seen yet is reconciled again.
 const statusRetry = 250 * time.Millisecond
 
-// syncRoute makes the model's route match res.Route and returns the
-// Programmed condition when the cluster, not translate, decides it.
-func (r *ModelReconciler) syncRoute(ctx context.Context, model *v1alpha2.InferenceModel, res translate.ModelResult) (*metav1.Condition, syncOutcome, error) {
+// foreignRetry is how often a model whose route name another object holds
+// looks again (a create the API server refuses, and a read): that object
+// is not cached (only modelroute's own are), so its deletion reaches the
+// model only this way or by a resync.
+const foreignRetry = 10 * time.Second
+
+// syncRoute makes the model's route match res.Route and says what it saw.
+func (r *ModelReconciler) syncRoute(ctx context.Context, model *v1alpha2.InferenceModel, res translate.ModelResult) (translate.Observation, ctrl.Result, error) {
 	name := types.NamespacedName{Namespace: model.Namespace, Name: translate.RouteName(model.Name)}
 	var desired client.Object
 	if res.Route != nil {
 		desired = res.Route
 	}
-	outcome, err := r.writer.reconcile(ctx, routeKind, model, name, desired)
-	if err != nil || res.Route == nil {
-		return nil, outcome, err
-	}
-	translated := res.Condition(translate.ConditionProgrammed)
-	switch {
-	case outcome == childForeign:
-		// The Warning Event comes with the status transition.
-		return ptr.To(translate.ForeignRouteCondition(model, name.Name)), outcome, nil
-	case translated == nil || translated.Status != metav1.ConditionUnknown:
-		return nil, outcome, nil // NoParentRefs: translate has the last word
-	}
-	gateways, err := r.parentGateways(ctx, res.Route)
+	sync, err := r.writer.reconcile(ctx, routeKind, model, name, desired)
 	if err != nil {
-		return nil, outcome, err
+		return translate.Observation{}, ctrl.Result{}, err
 	}
-	route := res.Route // just written: no Gateway has seen this generation
-	if outcome != childWritten && outcome != childCreating && outcome != childUnseen {
-		live := &gatewayv1.HTTPRoute{}
-		if err := r.client.Get(ctx, name, live); err != nil {
-			return nil, outcome, client.IgnoreNotFound(err)
-		}
-		// Unchanged: the live spec is the desired one (the cache keeps only
-		// its digest); its generation and status are the Gateways' to judge.
-		unchanged := *res.Route
-		unchanged.Generation, unchanged.Status = live.Generation, live.Status
-		route = &unchanged
+	var result ctrl.Result
+	obs := translate.Observation{Write: translate.RouteInPlace}
+	switch sync.outcome {
+	case childCreating:
+		// The echo of the route's create is no reason to reconcile (see
+		// ownWrites); this reconciles the model once the cache has surely
+		// seen the route, or has seen it deleted.
+		result.RequeueAfter = createdGrace
+	case childUnseen:
+		// Its route is ours and the cache will see it in a moment: then
+		// this reconcile's changes, if any, can be written.
+		result.RequeueAfter = unseenRetry
+		obs.Write = translate.RouteAwaitingCache
+	case childForeign:
+		result.RequeueAfter = foreignRetry
+		obs.Write = translate.RouteForeign
+	case childReplacing:
+		// The deletion's event reconciles the model again.
+		obs.Write = translate.RouteReplacing
 	}
-	return ptr.To(translate.RouteProgrammed(model, route, gateways)), outcome, nil
+	if route, ok := sync.live.(*gatewayv1.HTTPRoute); ok {
+		obs.Live = route
+	}
+	return obs, result, nil
 }
 
-// parentGateways reads from the cache the Gateways route attaches to and
-// their GatewayClasses. A Gateway or class that does not exist (yet) is left
-// out: its verdict on the route decides.
-func (r *ModelReconciler) parentGateways(ctx context.Context, route *gatewayv1.HTTPRoute) ([]translate.ParentGateway, error) {
-	var out []translate.ParentGateway
-	for _, ref := range route.Spec.ParentRefs {
-		ns, name, ok := translate.GatewayOf(route.Namespace, ref)
-		if !ok {
-			continue
-		}
-		gateway := &gatewayv1.Gateway{}
-		if err := r.client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, gateway); err != nil {
-			if apierrors.IsNotFound(err) {
-				continue
-			}
-			return nil, err
-		}
-		class := &gatewayv1.GatewayClass{}
-		if err := r.client.Get(ctx, types.NamespacedName{Name: string(gateway.Spec.GatewayClassName)}, class); err != nil {
-			if apierrors.IsNotFound(err) {
-				continue
-			}
-			return nil, err
-		}
-		out = append(out, translate.ParentGateway{
-			Namespace: ns, Name: name, Class: class.Name, SupportedFeatures: class.Status.SupportedFeatures,
-		})
+// observeService adds, in service mode, what is known of the shadow
+// Service of the model's pool: the last failure to write it, or that the
+// cache has not seen it yet.
+func (r *ModelReconciler) observeService(ctx context.Context, model *v1alpha2.InferenceModel, res translate.ModelResult, obs *translate.Observation) error {
+	if r.services == nil || res.Route == nil {
+		return nil
 	}
-	return out, nil
+	obs.ServiceError = r.services.get(modelPoolKey(model))
+	name := types.NamespacedName{Namespace: model.Namespace, Name: string(res.Route.Spec.Rules[0].BackendRefs[0].Name)}
+	found, err := r.input.get(ctx, name, &corev1.Service{})
+	obs.ServiceMissing = !found
+	return err
 }
 
 // updateStatus writes the conditions when they differ from the live ones,
@@ -208,7 +194,7 @@ func (r *ModelReconciler) updateStatus(ctx context.Context, model *v1alpha2.Infe
 		return false, nil
 	}
 	key := client.ObjectKeyFromObject(model)
-	merged := translate.MergeConditions(model.Status.Conditions, computed, metav1.Now())
+	merged, left := translate.MergeConditions(model.Status.Conditions, computed, metav1.Now())
 	if equality.Semantic.DeepEqual(merged, model.Status.Conditions) {
 		r.metrics.Set(key, merged)
 		return true, nil
@@ -223,23 +209,21 @@ func (r *ModelReconciler) updateStatus(ctx context.Context, model *v1alpha2.Infe
 			log.FromContext(ctx).V(1).Info("status conflict; waiting for the newer model", "error", err.Error())
 			return true, nil
 		}
-		return true, err
+		return true, fmt.Errorf("writing the status of InferenceModel %s: %w", key, err)
 	}
 	r.writes.wrote(model, before.ResourceVersion)
 	r.metrics.Set(key, merged)
 	for _, e := range translate.TransitionEvents(before.Status.Conditions, merged) {
 		r.recorder.Eventf(model, nil, e.Type, e.Reason, "UpdateStatus", "%s", e.Note)
 	}
+	if len(left) > 0 {
+		note := translate.EventNote(fmt.Sprintf("status.conditions holds at most %d conditions and other controllers' leave no room for %s",
+			translate.MaxConditions, strings.Join(left, ", ")))
+		log.FromContext(ctx).Info("conditions left out of the status", "left", left, "max", translate.MaxConditions)
+		r.recorder.Eventf(model, nil, corev1.EventTypeWarning, ReasonTooManyConditions, "UpdateStatus", "%s", note)
+	}
 	log.FromContext(ctx).V(1).Info("status updated", "conditions", merged)
 	return true, nil
-}
-
-func setCondition(conditions []metav1.Condition, c metav1.Condition) {
-	for i := range conditions {
-		if conditions[i].Type == c.Type {
-			conditions[i] = c
-		}
-	}
 }
 
 func resultOf(out translate.Output, model *v1alpha2.InferenceModel) (translate.ModelResult, bool) {
@@ -249,10 +233,4 @@ func resultOf(out translate.Output, model *v1alpha2.InferenceModel) (translate.M
 		}
 	}
 	return translate.ModelResult{}, false
-}
-
-func containsModel(models []v1alpha2.InferenceModel, model *v1alpha2.InferenceModel) bool {
-	return slices.ContainsFunc(models, func(m v1alpha2.InferenceModel) bool {
-		return m.Namespace == model.Namespace && m.Name == model.Name
-	})
 }

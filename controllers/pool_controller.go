@@ -3,22 +3,24 @@ package controllers
 import (
 	"context"
 	"slices"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/translate"
 )
 
-// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;patch;delete
-
 var serviceKind = childKind{
+	kind: "Service",
 	childName: func(owner *metav1.OwnerReference) string {
 		gv, err := schema.ParseGroupVersion(owner.APIVersion)
 		if err != nil || owner.Kind != translate.KindInferencePool {
@@ -35,12 +37,14 @@ var serviceKind = childKind{
 // group in service backend mode: present while some model routes to the
 // pool, owned by the pool, gone otherwise.
 type PoolServiceReconciler struct {
-	client   client.Client
-	input    inputReader
-	writer   childWriter
-	recorder events.EventRecorder
-	config   translate.Config
-	pools    poolGroup
+	client     client.Client
+	input      inputReader
+	writer     childWriter
+	recorder   events.EventRecorder
+	translator *translate.Translator
+	pools      poolGroup
+	// errors are the last write failures, which the pools' models report.
+	errors *serviceErrors
 }
 
 // Reconcile handles one InferencePool.
@@ -49,37 +53,90 @@ func (r *PoolServiceReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	if ok, err := r.input.get(ctx, req.NamespacedName, pool); err != nil || !ok {
 		return reconcile.Result{}, err // gone: the garbage collector removes its Service
 	}
+	key := PoolIndexKey(req.Namespace, r.pools.group, req.Name)
 	var models v1alpha2.InferenceModelList
-	if err := r.client.List(ctx, &models, client.MatchingFields{
-		IndexModelPool: PoolIndexKey(req.Namespace, r.pools.group, req.Name),
-	}); err != nil {
+	if err := r.client.List(ctx, &models, client.MatchingFields{IndexModelPool: key}); err != nil {
 		return reconcile.Result{}, err
-	}
-	var names []string
-	for _, m := range models.Items {
-		names = append(names, m.Spec.ModelName)
 	}
 	name := types.NamespacedName{Namespace: req.Namespace, Name: translate.ServiceName(r.pools.group, req.Name)}
 	var desired client.Object
-	if len(names) > 0 {
-		in, err := r.input.read(ctx, names...)
+	if len(models.Items) > 0 {
+		ptrs := make([]*v1alpha2.InferenceModel, len(models.Items))
+		for i := range models.Items {
+			ptrs[i] = &models.Items[i]
+		}
+		in, err := r.input.forModels(ctx, ptrs...)
 		if err != nil {
 			return reconcile.Result{}, err
 		}
-		out, err := translate.Translate(in, r.config)
-		if err != nil {
-			return reconcile.Result{}, err
-		}
+		out := r.translator.Translate(in)
 		if i := slices.IndexFunc(out.Services, func(s *corev1.Service) bool {
 			return s.Namespace == name.Namespace && s.Name == name.Name
 		}); i >= 0 {
 			desired = out.Services[i]
 		}
 	}
-	outcome, err := r.writer.reconcile(ctx, serviceKind, pool, name, desired)
-	if outcome == childForeign && desired != nil {
+	sync, err := r.writer.reconcile(ctx, serviceKind, pool, name, desired)
+	if sync.outcome == childForeign && desired != nil {
 		r.recorder.Eventf(pool, nil, corev1.EventTypeWarning, translate.ReasonServiceConflict, "ApplyService",
 			"Service %s exists and is not controlled by this InferencePool; it was left untouched", name.Name)
 	}
+	failure := ""
+	if err != nil && !apierrors.IsConflict(err) {
+		failure = err.Error()
+		r.recorder.Eventf(pool, nil, corev1.EventTypeWarning, translate.ReasonServiceWriteFailed, "ApplyService",
+			"%s", translate.EventNote(failure))
+	}
+	if r.errors.set(key, failure) {
+		// The pool's models report it, or stop reporting it.
+		r.errors.notify(ctx, models.Items)
+	}
 	return reconcile.Result{}, err
+}
+
+// serviceErrors are the last failures to write the pools' shadow Services,
+// by pool (PoolIndexKey), for the models of those pools to report: the two
+// reconcilers share them in one process, and only the leader writes.
+type serviceErrors struct {
+	mu     sync.Mutex
+	byPool map[string]string
+	// models receives the models to reconcile when their pool's failure
+	// changes.
+	models chan event.GenericEvent
+}
+
+func newServiceErrors() *serviceErrors {
+	return &serviceErrors{byPool: map[string]string{}, models: make(chan event.GenericEvent, 1024)}
+}
+
+// set records pool's failure ("" for none) and reports whether it changed.
+func (e *serviceErrors) set(pool, failure string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.byPool[pool] == failure {
+		return false
+	}
+	if failure == "" {
+		delete(e.byPool, pool)
+	} else {
+		e.byPool[pool] = failure
+	}
+	return true
+}
+
+func (e *serviceErrors) get(pool string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.byPool[pool]
+}
+
+// notify hands models to the model reconciler.
+func (e *serviceErrors) notify(ctx context.Context, models []v1alpha2.InferenceModel) {
+	for i := range models {
+		select {
+		case e.models <- event.GenericEvent{Object: &models[i]}:
+		case <-ctx.Done():
+			return
+		}
+	}
 }

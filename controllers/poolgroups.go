@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	inferencev1 "github.com/modelroute/modelroute/api/v1"
@@ -11,7 +12,9 @@ import (
 // poolGroup is one InferencePool API group: how to read its pools and hand
 // them to translate.
 type poolGroup struct {
-	group     string
+	group string
+	// version is the version modelroute reads.
+	version   string
 	newObject func() client.Object
 	// addTo appends a pool of this group to translate's input.
 	addTo func(in *translate.Input, pool client.Object)
@@ -22,6 +25,7 @@ type poolGroup struct {
 var poolGroups = []poolGroup{
 	{
 		group:     translate.GroupInferenceAlpha,
+		version:   v1alpha2.GroupVersion.Version,
 		newObject: func() client.Object { return &v1alpha2.InferencePool{} },
 		addTo: func(in *translate.Input, pool client.Object) {
 			in.AlphaPools = append(in.AlphaPools, *pool.(*v1alpha2.InferencePool))
@@ -29,11 +33,16 @@ var poolGroups = []poolGroup{
 	},
 	{
 		group:     translate.GroupInferenceV1,
+		version:   inferencev1.GroupVersion.Version,
 		newObject: func() client.Object { return &inferencev1.InferencePool{} },
 		addTo: func(in *translate.Input, pool client.Object) {
 			in.V1Pools = append(in.V1Pools, *pool.(*inferencev1.InferencePool))
 		},
 	},
+}
+
+func (g poolGroup) gvk() schema.GroupVersionKind {
+	return schema.GroupVersionKind{Group: g.group, Version: g.version, Kind: translate.KindInferencePool}
 }
 
 // poolGroupOf returns the group named group, or nil.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -20,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
@@ -40,29 +42,28 @@ type Options struct {
 // group is watched only if its CRD is, and models referencing a missing one
 // say so in their status.
 func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
-	if err := opts.Config.Validate(); err != nil {
+	translator, err := translate.NewTranslator(opts.Config)
+	if err != nil {
 		return err
 	}
+	log := ctrl.Log.WithName("setup")
 	mapper := mgr.GetRESTMapper()
-	for _, gk := range []schema.GroupKind{
-		{Group: v1alpha2.GroupVersion.Group, Kind: "InferenceModel"},
-		{Group: gatewayv1.GroupName, Kind: "HTTPRoute"},
+	for _, gvk := range []schema.GroupVersionKind{
+		v1alpha2.GroupVersion.WithKind("InferenceModel"),
+		gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute"),
+		gatewayv1.SchemeGroupVersion.WithKind("Gateway"),
+		gatewayv1.SchemeGroupVersion.WithKind("GatewayClass"),
 	} {
-		if _, err := mapper.RESTMapping(gk); err != nil {
-			return fmt.Errorf("the %s CRD must be installed: %w", gk, err)
+		if why := unserved(mapper, gvk); why != "" {
+			return fmt.Errorf("%s: modelroute needs it", why)
 		}
 	}
-	installed := map[string]bool{}
-	log := ctrl.Log.WithName("setup")
+	unservedPools := map[string]string{}
 	for _, g := range poolGroups {
-		_, err := mapper.RESTMapping(schema.GroupKind{Group: g.group, Kind: translate.KindInferencePool})
-		switch {
-		case err == nil:
-			installed[g.group] = true
-		case meta.IsNoMatchError(err):
-			log.Info("InferencePool CRD not installed: not watching it; models referencing it report PoolNotFound (restart after installing it)", "group", g.group)
-		default:
-			return err
+		if why := unserved(mapper, g.gvk()); why != "" {
+			unservedPools[g.group] = why
+			log.Info("not watching InferencePools of this group; models referencing them report PoolNotFound (restart modelroute once the CRD serves the version)",
+				"group", g.group, "why", why)
 		}
 	}
 	if err := RegisterIndexes(ctx, mgr.GetFieldIndexer(), opts.Config.Backend); err != nil {
@@ -73,12 +74,16 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		metrics = NewConditionMetrics()
 	}
 	c := mgr.GetClient()
-	in := inputReader{client: c, installed: installed}
+	in := inputReader{client: c, unserved: unservedPools}
 	recorder := mgr.GetEventRecorder(FieldManager)
 	writes := &ownWrites{}
 	writer := childWriter{client: c, reader: mgr.GetAPIReader(), created: &recentCreates{}, writes: writes}
 	models := &ModelReconciler{
-		client: c, input: in, writer: writer, recorder: recorder, config: opts.Config, metrics: metrics, writes: writes,
+		client: c, input: in, writer: writer, recorder: recorder, translator: translator, metrics: metrics, writes: writes,
+	}
+	serviceMode := opts.Config.Backend == translate.BackendService
+	if serviceMode {
+		models.services = newServiceErrors()
 	}
 	notEcho := builder.WithPredicates(writes.notEcho())
 	b := ctrl.NewControllerManagedBy(mgr).
@@ -90,35 +95,43 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		// in whether that model is routed (its pool came back, say), which
 		// reached only that model.
 		Watches(&v1alpha2.InferenceModel{}, handler.EnqueueRequestsFromMapFunc(mapContenders(c))).
-		// Routes with a generated name, ours or not, and their status.
+		// modelroute's routes, and their status: a Gateway's verdict on a
+		// route decides its model's Programmed, and whether that model
+		// keeps its modelName from younger contenders.
 		Watches(&gatewayv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(mapRoute(c)), notEcho).
-		// A parent Gateway's class, and the features that class supports,
-		// decide whether the Gateway can deliver a route.
+		// A parent Gateway's existence and class, and that class's
+		// controller and features, decide whether the Gateway can deliver
+		// a route.
 		Watches(&gatewayv1.Gateway{}, handler.EnqueueRequestsFromMapFunc(mapGateway(c)),
 			builder.WithPredicates(updatedWhen(func(old, new *gatewayv1.Gateway) bool {
 				return old.Spec.GatewayClassName != new.Spec.GatewayClassName
 			}))).
 		Watches(&gatewayv1.GatewayClass{}, handler.EnqueueRequestsFromMapFunc(mapGatewayClass(c)),
 			builder.WithPredicates(updatedWhen(func(old, new *gatewayv1.GatewayClass) bool {
-				return !equality.Semantic.DeepEqual(old.Status.SupportedFeatures, new.Status.SupportedFeatures)
+				return old.Spec.ControllerName != new.Spec.ControllerName ||
+					!equality.Semantic.DeepEqual(old.Status.SupportedFeatures, new.Status.SupportedFeatures)
 			})))
 	for _, g := range poolGroups {
-		if installed[g.group] {
+		if unservedPools[g.group] == "" {
 			b = b.Watches(g.newObject(), handler.EnqueueRequestsFromMapFunc(mapModels(c, poolModels(g.group))))
 		}
+	}
+	if serviceMode {
+		// A pool's shadow Service that could not be written, or now could.
+		b = b.WatchesRawSource(source.Channel(models.services.models, &handler.EnqueueRequestForObject{}))
 	}
 	if err := b.Complete(models); err != nil {
 		return err
 	}
-	if opts.Config.Backend != translate.BackendService {
+	if !serviceMode {
 		return nil
 	}
 	for _, g := range poolGroups {
-		if !installed[g.group] {
+		if unservedPools[g.group] != "" {
 			continue
 		}
 		services := &PoolServiceReconciler{
-			client: c, input: in, writer: writer, recorder: recorder, config: opts.Config, pools: g,
+			client: c, input: in, writer: writer, recorder: recorder, translator: translator, pools: g, errors: models.services,
 		}
 		err := ctrl.NewControllerManagedBy(mgr).
 			Named("shadowservice-"+g.group).
@@ -133,6 +146,30 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		}
 	}
 	return nil
+}
+
+// unserved says why the API server does not serve gvk ("" when it does):
+// its CRD is not installed, or serves other versions only.
+func unserved(mapper meta.RESTMapper, gvk schema.GroupVersionKind) string {
+	_, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err == nil {
+		return ""
+	}
+	if !meta.IsNoMatchError(err) {
+		return fmt.Sprintf("cannot tell whether the API server serves %s: %v", gvk, err)
+	}
+	var versions []string
+	if mappings, err := mapper.RESTMappings(gvk.GroupKind()); err == nil {
+		for _, m := range mappings {
+			versions = append(versions, m.GroupVersionKind.Version)
+		}
+	}
+	if len(versions) == 0 {
+		return fmt.Sprintf("the %s CRD (group %s) is not installed", gvk.Kind, gvk.Group)
+	}
+	slices.Sort(versions)
+	return fmt.Sprintf("the %s CRD of group %s serves %s, not %s, the version modelroute reads",
+		gvk.Kind, gvk.Group, strings.Join(versions, ", "), gvk.Version)
 }
 
 // mapModels enqueues the models a list option selects.
@@ -170,7 +207,9 @@ func poolModels(group string) func(client.Object) client.ListOption {
 }
 
 // mapRoute enqueues the model whose generated route has this name (whether
-// or not it controls the route) and the route's controlling model.
+// or not it controls the route), the route's controlling model, and that
+// model's contenders for its modelName: a Gateway's verdict on the route
+// decides whether the model keeps the name from younger ones.
 func mapRoute(c client.Client) handler.MapFunc {
 	byName := mapModels(c, func(o client.Object) client.ListOption {
 		return &client.ListOptions{
@@ -178,13 +217,19 @@ func mapRoute(c client.Client) handler.MapFunc {
 			FieldSelector: fields.OneTermEqualSelector(IndexModelRoute, o.GetName()),
 		}
 	})
+	contenders := mapContenders(c)
 	return func(ctx context.Context, o client.Object) []reconcile.Request {
 		reqs := byName(ctx, o)
 		if model, ok := translate.ModelOfRoute(o.GetName()); ok {
 			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: model}})
 		}
 		if ref := metav1.GetControllerOf(o); ref != nil && ref.Kind == "InferenceModel" {
-			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: ref.Name}})
+			owner := types.NamespacedName{Namespace: o.GetNamespace(), Name: ref.Name}
+			reqs = append(reqs, reconcile.Request{NamespacedName: owner})
+			model := &v1alpha2.InferenceModel{}
+			if err := c.Get(ctx, owner, model); err == nil {
+				reqs = append(reqs, contenders(ctx, model)...)
+			}
 		}
 		return reqs
 	}

@@ -95,6 +95,10 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "creating the test client:", err)
 		return 1
 	}
+	if err := testGateways.Create(context.Background(), k8s); err != nil {
+		fmt.Fprintln(os.Stderr, "creating the tests' Gateways:", err)
+		return 1
+	}
 	gcCtx, gcCancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer gcCancel()
 	if err := cluster.WaitForGarbageCollector(gcCtx); err != nil {
@@ -103,6 +107,14 @@ func runSuite(m *testing.M) int {
 	}
 	fmt.Fprintf(os.Stderr, "local control plane ready in %s\n", time.Since(started).Round(100*time.Millisecond))
 	return m.Run()
+}
+
+// testGateways are the parent Gateways of the tests' routes: no Gateway
+// implementation runs here, so the tests write the routes' status as the
+// class's controller would.
+var testGateways = harness.Gateways{
+	Class: "modelroute-test", Controller: gatewayController, Namespace: gatewayNamespace,
+	Names: []string{gatewayName, chaosGateway, "v1-gateway", "other-gateway"},
 }
 
 func testContext(t *testing.T) context.Context {

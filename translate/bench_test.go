@@ -39,7 +39,7 @@ func BenchmarkTranslate(b *testing.B) {
 	cfg.ParentRefs = append(cfg.ParentRefs, ref)
 	b.ReportAllocs()
 	for b.Loop() {
-		out, err := Translate(in, cfg)
+		out, err := translateWith(in, cfg)
 		if err != nil || out.Models[0].Route == nil {
 			b.Fatalf("no route: %v", err)
 		}

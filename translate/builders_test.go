@@ -25,6 +25,7 @@ const (
 	v1Group           = "inference.networking.k8s.io"
 	modelHeader       = "X-Gateway-Model-Name"
 	rewriteHeader     = "X-Gateway-Model-Name-Rewrite"
+	rewriteAlias      = "x-llm-d-model-name-rewrite"
 	criticalityHeader = "X-Criticality"
 	testNS            = "ns"
 
@@ -245,11 +246,12 @@ func gatewayRef(ns, name, section string) gatewayv1.ParentReference {
 // written out literally, with mods applied.
 func config(mods ...func(*translate.Config)) translate.Config {
 	c := translate.Config{
-		ModelHeader:   modelHeader,
-		RewriteHeader: rewriteHeader,
-		PathPrefixes:  []string{"/"},
-		Backend:       translate.BackendMode("inferencepool"),
-		ParentRefs:    []gatewayv1.ParentReference{gatewayRef("gw", "main", "")},
+		ModelHeader:          modelHeader,
+		RewriteHeader:        rewriteHeader,
+		RewriteHeaderAliases: []string{rewriteAlias},
+		PathPrefixes:         []string{"/"},
+		Backend:              translate.BackendMode("inferencepool"),
+		ParentRefs:           []gatewayv1.ParentReference{gatewayRef("gw", "main", "")},
 	}
 	for _, m := range mods {
 		m(&c)
@@ -267,7 +269,8 @@ type routeOpt func(*gatewayv1.HTTPRoute)
 
 // wantRoute is the route of model `name` in "ns" with the defaults of
 // config(): parent gw/main, prefix "/", one backendRef to alpha pool "pool"
-// of weight 1, owned by the model with UID "uid-<name>".
+// of weight 1, a rule filter removing the rewrite header and its alias,
+// owned by the model with UID "uid-<name>".
 func wantRoute(name, modelName string, opts ...routeOpt) *gatewayv1.HTTPRoute {
 	r := &gatewayv1.HTTPRoute{
 		TypeMeta: metav1.TypeMeta{APIVersion: "gateway.networking.k8s.io/v1", Kind: "HTTPRoute"},
@@ -291,6 +294,7 @@ func wantRoute(name, modelName string, opts ...routeOpt) *gatewayv1.HTTPRoute {
 			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{gatewayRef("gw", "main", "")}},
 			Rules: []gatewayv1.HTTPRouteRule{{
 				Matches:     []gatewayv1.HTTPRouteMatch{prefixAndHeaderMatch("/", modelHeader, modelName)},
+				Filters:     []gatewayv1.HTTPRouteFilter{headerFilter(nil, rewriteHeader, rewriteAlias)},
 				BackendRefs: []gatewayv1.HTTPBackendRef{poolBackendRef(alphaGroup, "pool", 1)},
 			}},
 		},
@@ -320,10 +324,20 @@ func routeBackendRefs(bs ...gatewayv1.HTTPBackendRef) routeOpt {
 	return func(r *gatewayv1.HTTPRoute) { r.Spec.Rules[0].BackendRefs = bs }
 }
 
-// routeRuleSetsHeaders gives the route's rule one filter setting hs.
+// routeRuleSetsHeaders gives the route's rule one filter setting hs and
+// removing the alias of the rewrite header.
 func routeRuleSetsHeaders(hs ...gatewayv1.HTTPHeader) routeOpt {
+	return routeRuleFilter(hs, rewriteAlias)
+}
+
+// routeRuleFilter gives the route's rule one filter setting set and
+// removing remove; none when both are empty.
+func routeRuleFilter(set []gatewayv1.HTTPHeader, remove ...string) routeOpt {
 	return func(r *gatewayv1.HTTPRoute) {
-		r.Spec.Rules[0].Filters = []gatewayv1.HTTPRouteFilter{setHeadersFilter(hs...)}
+		r.Spec.Rules[0].Filters = nil
+		if len(set) > 0 || len(remove) > 0 {
+			r.Spec.Rules[0].Filters = []gatewayv1.HTTPRouteFilter{headerFilter(set, remove...)}
+		}
 	}
 }
 func routeWithoutOwner() routeOpt { return func(r *gatewayv1.HTTPRoute) { r.OwnerReferences = nil } }
@@ -348,6 +362,15 @@ func prefixAndHeaderMatch(prefix, header, value string) gatewayv1.HTTPRouteMatch
 
 func header(name, value string) gatewayv1.HTTPHeader {
 	return gatewayv1.HTTPHeader{Name: gatewayv1.HTTPHeaderName(name), Value: value}
+}
+
+// headerFilter is a RequestHeaderModifier filter that sets set and removes
+// remove.
+func headerFilter(set []gatewayv1.HTTPHeader, remove ...string) gatewayv1.HTTPRouteFilter {
+	return gatewayv1.HTTPRouteFilter{
+		Type:                  gatewayv1.HTTPRouteFilterRequestHeaderModifier,
+		RequestHeaderModifier: &gatewayv1.HTTPHeaderFilter{Set: set, Remove: remove},
+	}
 }
 
 // setHeadersFilter is a RequestHeaderModifier filter that sets hs.

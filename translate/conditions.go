@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,8 +10,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
-
-	"github.com/modelroute/modelroute/api/v1alpha2"
 )
 
 // Condition types modelroute owns on an InferenceModel.
@@ -18,13 +17,20 @@ const (
 	ConditionAccepted     = "Accepted"
 	ConditionResolvedRefs = "ResolvedRefs"
 	ConditionProgrammed   = "Programmed"
+	// ConditionReady sums the three up, for `kubectl wait
+	// --for=condition=Ready` and readers used to KServe and Knative: True
+	// when they all are. See Health.
+	ConditionReady = "Ready"
 	// ConditionReconciling and ConditionStalled follow kstatus's
 	// conventions (Flux's health checks, `kubectl wait`): present, and
-	// True, only while the model waits for its Gateway, or after one of
-	// the three above turned False. See Health.
+	// True, only while the model waits for something that comes on its
+	// own, or when it needs a person. See Health.
 	ConditionReconciling = "Reconciling"
 	ConditionStalled     = "Stalled"
 )
+
+// ReasonReady is the reason of Ready=True.
+const ReasonReady = "Ready"
 
 // Reasons of the Accepted condition.
 const (
@@ -50,10 +56,9 @@ const (
 )
 
 // Reasons of the Programmed condition. Translate decides NoParentRefs,
-// RouteShadowed and Pending from the models; RouteProgrammed decides
-// Programmed, RouteNotAccepted and UnsupportedFeature from what the cluster
-// says of the route; the controller adds RouteConflict for a route name
-// held by an object it does not control.
+// RouteShadowed and RouteConflict (names cut to the same route name) from
+// the models; Observe decides the others from what the controller saw of
+// the route: the write's outcome and the Gateways' verdicts.
 const (
 	ReasonProgrammed       = "Programmed"
 	ReasonPending          = "Pending"
@@ -64,6 +69,14 @@ const (
 	// ReasonUnsupportedFeature: a parent Gateway's class publishes its
 	// supported features, and the route needs one it lacks.
 	ReasonUnsupportedFeature = "UnsupportedFeature"
+	// ReasonGatewayNotFound: a parent Gateway does not exist (yet).
+	ReasonGatewayNotFound = "GatewayNotFound"
+	// ReasonRouteWriteFailed and ReasonServiceWriteFailed: the API server
+	// refused to write the route or the pool's shadow Service (RBAC, a
+	// quota, an admission webhook, validation, a terminating namespace)
+	// or could not be reached; the controller retries with backoff.
+	ReasonRouteWriteFailed   = "RouteWriteFailed"
+	ReasonServiceWriteFailed = "ServiceWriteFailed"
 )
 
 // ReasonServiceConflict is the reason of the Warning Event on an
@@ -75,44 +88,94 @@ const ReasonServiceConflict = "ServiceConflict"
 // a model, in the order it checks them.
 var ModelConditionTypes = []string{ConditionResolvedRefs, ConditionAccepted, ConditionProgrammed}
 
-// OwnedConditionTypes are the condition types modelroute writes; a type in
-// this list but absent from a result is removed from the status.
-var OwnedConditionTypes = append(slices.Clone(ModelConditionTypes), ConditionReconciling, ConditionStalled)
+// OwnedConditionTypes are the condition types modelroute writes, most
+// important first (see MergeConditions); a type in this list but absent
+// from a result is removed from the status.
+var OwnedConditionTypes = []string{
+	ConditionReady, ConditionAccepted, ConditionProgrammed, ConditionResolvedRefs, ConditionStalled, ConditionReconciling,
+}
+
+// WaitingReasons are the False reasons that resolve without a person:
+// what is missing is most often created in the same rollout as the model
+// (a GitOps tool applies pools and Gateways with the models), and the
+// model is routed once it exists. They make a model Reconciling, not
+// Stalled.
+var WaitingReasons = []string{ReasonPoolNotFound, ReasonGatewayNotFound}
 
 // Health returns conditions (the model's ResolvedRefs, Accepted and
-// Programmed, for model's generation) with the kstatus condition they
-// imply: Stalled=True, with the reason and message of the first of them
-// that is False, for what needs a person; else Reconciling=True while
-// Programmed is Unknown (the Gateway has yet to accept the route); else
-// neither: the model is routed. The model's own health conditions in
-// conditions are dropped first.
-func Health(model *v1alpha2.InferenceModel, conditions []metav1.Condition) []metav1.Condition {
+// Programmed, for generation) with the summary conditions they imply,
+// after dropping any earlier ones:
+//   - Ready: True when the three are True; else False with the reason and
+//     message of the first of them that is False; else Unknown with
+//     Programmed's (the route waits for its Gateway).
+//   - kstatus's Stalled=True, with the reason and message of the first of
+//     them that is False for a reason only a person can fix; else
+//     Reconciling=True, with those of the first that is False for one of
+//     WaitingReasons or Unknown; else neither: the model is routed.
+func Health(generation int64, conditions []metav1.Condition) []metav1.Condition {
 	out := slices.DeleteFunc(slices.Clone(conditions), func(c metav1.Condition) bool {
-		return c.Type == ConditionReconciling || c.Type == ConditionStalled
+		return c.Type == ConditionReady || c.Type == ConditionReconciling || c.Type == ConditionStalled
 	})
+	var falsy, stalled, waiting *metav1.Condition
+	allTrue := true
 	for _, t := range ModelConditionTypes {
-		if c := meta.FindStatusCondition(out, t); c != nil && c.Status == metav1.ConditionFalse {
-			return append(out, condition(model, ConditionStalled, metav1.ConditionTrue, c.Reason, "%s", c.Message))
+		c := meta.FindStatusCondition(out, t)
+		switch {
+		case c == nil:
+			allTrue = false
+		case c.Status == metav1.ConditionFalse:
+			allTrue = false
+			falsy = cmp.Or(falsy, c)
+			if slices.Contains(WaitingReasons, c.Reason) {
+				waiting = cmp.Or(waiting, c)
+			} else {
+				stalled = cmp.Or(stalled, c)
+			}
+		case c.Status != metav1.ConditionTrue:
+			allTrue = false
+			waiting = cmp.Or(waiting, c)
 		}
 	}
-	if c := meta.FindStatusCondition(out, ConditionProgrammed); c != nil && c.Status == metav1.ConditionUnknown {
-		return append(out, condition(model, ConditionReconciling, metav1.ConditionTrue, c.Reason, "%s", c.Message))
+	summary := func(t string, status metav1.ConditionStatus, from *metav1.Condition) metav1.Condition {
+		return newCondition(generation, t, status, from.Reason, "%s", from.Message)
+	}
+	switch {
+	case allTrue:
+		programmed := meta.FindStatusCondition(out, ConditionProgrammed)
+		out = append(out, newCondition(generation, ConditionReady, metav1.ConditionTrue, ReasonReady, "%s", programmed.Message))
+	case falsy != nil:
+		out = append(out, summary(ConditionReady, metav1.ConditionFalse, falsy))
+	case waiting != nil:
+		out = append(out, summary(ConditionReady, metav1.ConditionUnknown, waiting))
+	}
+	switch {
+	case stalled != nil:
+		out = append(out, summary(ConditionStalled, metav1.ConditionTrue, stalled))
+	case waiting != nil:
+		out = append(out, summary(ConditionReconciling, metav1.ConditionTrue, waiting))
 	}
 	return out
 }
 
-// staleDefault reports the CRD's default condition (Ready/Pending), which
-// no controller maintains and which would confuse readers.
+// MaxConditions is the most conditions the InferenceModel schema allows
+// in status.conditions (maxItems).
+const MaxConditions = 8
+
+// staleDefault reports the CRD's default condition (Ready/Pending, dated
+// 1970), which no controller wrote.
 func staleDefault(c metav1.Condition) bool {
-	return c.Type == "Ready" && c.Reason == ReasonPending
+	return c.Type == ConditionReady && c.Reason == ReasonPending && c.LastTransitionTime.Unix() == 0
 }
 
-// MergeConditions returns existing with the CRD-default Ready condition
+// MergeConditions returns existing with the CRD's default condition
 // dropped, owned types absent from computed removed, and computed applied
 // with meta.SetStatusCondition (so lastTransitionTime only moves when the
 // status does). now stamps new transitions; passing it in keeps this pure.
-// Conditions of types modelroute does not own are kept as they are.
-func MergeConditions(existing, computed []metav1.Condition, now metav1.Time) []metav1.Condition {
+// Conditions of types modelroute does not own are kept as they are. When
+// they leave room for only some of computed (the schema allows
+// MaxConditions), the most important are kept (OwnedConditionTypes'
+// order) and left names the types left out.
+func MergeConditions(existing, computed []metav1.Condition, now metav1.Time) (merged []metav1.Condition, left []string) {
 	out := make([]metav1.Condition, 0, len(existing)+len(computed))
 	for _, c := range existing {
 		if !staleDefault(c) {
@@ -128,7 +191,27 @@ func MergeConditions(existing, computed []metav1.Condition, now metav1.Time) []m
 		c.LastTransitionTime = now
 		meta.SetStatusCondition(&out, c)
 	}
-	return out
+	if len(out) <= MaxConditions {
+		return out, nil
+	}
+	room := MaxConditions
+	for _, c := range out {
+		if !slices.Contains(OwnedConditionTypes, c.Type) {
+			room--
+		}
+	}
+	for _, t := range OwnedConditionTypes {
+		if meta.FindStatusCondition(out, t) == nil {
+			continue
+		}
+		if room > 0 {
+			room--
+			continue
+		}
+		meta.RemoveStatusCondition(&out, t)
+		left = append(left, t)
+	}
+	return out, left
 }
 
 // PendingMessage is the Programmed=Unknown message while the parents listed

@@ -118,6 +118,20 @@ func TestTranslateChecks(t *testing.T) {
 		rejectedCase("InvalidModelName: C1 control", "InvalidModelName", model("m1", "a\u0085b"), "spec.modelName"),
 		rejectedCase("InvalidModelName: leading space", "InvalidModelName", model("m1", " llama"), "spec.modelName"),
 		rejectedCase("InvalidModelName: trailing space", "InvalidModelName", model("m1", "llama "), "spec.modelName"),
+		// Invisible format characters make two different names look alike.
+		rejectedCase("InvalidModelName: right-to-left override", "InvalidModelName", model("m1", "llama\u202E3"), "spec.modelName", "U+202E"),
+		rejectedCase("InvalidModelName: zero-width space", "InvalidModelName", model("m1", "lla\u200Bma"), "spec.modelName", "U+200B"),
+		rejectedCase("InvalidModelName: zero-width joiner", "InvalidModelName", model("m1", "llama\u200D"), "spec.modelName", "U+200D"),
+		rejectedCase("InvalidModelName: byte order mark", "InvalidModelName", model("m1", "\uFEFFllama"), "spec.modelName", "U+FEFF"),
+		rejectedCase("InvalidTargetModels: a bidi isolate in a target", "InvalidTargetModels",
+			model("m1", "llama", targets(target("lora\u2066v2"))), "spec.targetModels[0].name", "U+2066"),
+		{
+			// A 40 KiB annotation item used to make every status patch
+			// invalid: the message quotes it.
+			name: "InvalidParentRefs: a 40 KiB item, the message capped",
+			in:   input(model("m1", "llama", parentRefsAnnotation(long(40<<10, "g"))), alphaPool("pool")),
+			want: []wantModel{unrouted("m1", resolvedOK("pool"), rejected("InvalidParentRefs", "modelroute.dev/parent-refs", "…"))},
+		},
 		rejectedCase("InvalidModelName: only spaces", "InvalidModelName", model("m1", "   "), "spec.modelName"),
 		rejectedCase("InvalidModelName: trailing tab", "InvalidModelName", model("m1", "llama\t"), "spec.modelName"),
 		rejectedCase("InvalidModelName: invalid UTF-8", "InvalidModelName", model("m1", "llama\xff"), "spec.modelName"),
@@ -232,7 +246,7 @@ func TestTranslateChecks(t *testing.T) {
 	// matter; the full route is asserted elsewhere.
 	for _, tc := range valid {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := translate.Translate(tc.in, config())
+			got, err := translateWith(tc.in, config())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -320,10 +334,22 @@ func TestMergeConditions(t *testing.T) {
 			want:     []metav1.Condition{},
 		},
 		{
-			name:     "a Ready condition that is not the default is someone else's: kept",
+			name:     "Ready is modelroute's: an earlier one not computed is removed",
 			existing: []metav1.Condition{c("Ready", T, "AllGood", "x", 2, old)},
 			computed: []metav1.Condition{c("Accepted", T, "Accepted", "a", 1, metav1.Time{})},
-			want:     []metav1.Condition{c("Ready", T, "AllGood", "x", 2, old), c("Accepted", T, "Accepted", "a", 1, now)},
+			want:     []metav1.Condition{c("Accepted", T, "Accepted", "a", 1, now)},
+		},
+		{
+			name:     "our own Ready/Pending is not the CRD default: its lastTransitionTime stays",
+			existing: []metav1.Condition{c("Ready", U, "Pending", "waiting", 1, old)},
+			computed: []metav1.Condition{c("Ready", U, "Pending", "still waiting", 1, metav1.Time{})},
+			want:     []metav1.Condition{c("Ready", U, "Pending", "still waiting", 1, old)},
+		},
+		{
+			name:     "the CRD default replaced by our Ready gets a real lastTransitionTime",
+			existing: []metav1.Condition{crdDefault},
+			computed: []metav1.Condition{c("Ready", U, "Pending", "waiting", 1, metav1.Time{})},
+			want:     []metav1.Condition{c("Ready", U, "Pending", "waiting", 1, now)},
 		},
 		{
 			name: "owned types absent from computed removed, foreign kept untouched",
@@ -389,9 +415,12 @@ func TestMergeConditions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			existingBefore := slices.Clone(tt.existing)
 			computedBefore := slices.Clone(tt.computed)
-			got := translate.MergeConditions(tt.existing, tt.computed, now)
+			got, left := translate.MergeConditions(tt.existing, tt.computed, now)
 			if diff := cmp.Diff(tt.want, got, equateEmpty); diff != "" {
 				t.Errorf("MergeConditions (-want +got):\n%s", diff)
+			}
+			if len(left) > 0 {
+				t.Errorf("MergeConditions left out %v", left)
 			}
 			if diff := cmp.Diff(existingBefore, tt.existing, equateEmpty); diff != "" {
 				t.Errorf("MergeConditions modified existing (-before +after):\n%s", diff)
@@ -405,15 +434,67 @@ func TestMergeConditions(t *testing.T) {
 
 // MergeConditions of Translate's own output twice in a row is stable.
 func TestMergeConditionsIdempotent(t *testing.T) {
-	out, err := translate.Translate(input(model("m1", "llama"), alphaPool("pool")), config())
+	out, err := translateWith(input(model("m1", "llama"), alphaPool("pool")), config())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t1 := metav1.NewTime(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
 	t2 := metav1.NewTime(time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC))
-	first := translate.MergeConditions(nil, out.Models[0].Conditions, t1)
-	second := translate.MergeConditions(first, out.Models[0].Conditions, t2)
+	first, _ := translate.MergeConditions(nil, out.Models[0].Conditions, t1)
+	second, _ := translate.MergeConditions(first, out.Models[0].Conditions, t2)
 	if diff := cmp.Diff(first, second); diff != "" {
 		t.Errorf("second merge changed conditions (-want +got):\n%s", diff)
+	}
+}
+
+// The schema allows 8 conditions: when other controllers' conditions leave
+// too little room, the most important of modelroute's are kept, in place,
+// and the others named.
+func TestMergeConditionsLimit(t *testing.T) {
+	now := metav1.NewTime(time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC))
+	c := func(typ string, status metav1.ConditionStatus, reason string) metav1.Condition {
+		return metav1.Condition{Type: typ, Status: status, Reason: reason, Message: typ, ObservedGeneration: 1, LastTransitionTime: now}
+	}
+	foreign := func(n int) []metav1.Condition {
+		var out []metav1.Condition
+		for i := range n {
+			out = append(out, c(fmt.Sprintf("Other%d", i), metav1.ConditionTrue, "X"))
+		}
+		return out
+	}
+	ours := []metav1.Condition{
+		c("ResolvedRefs", "True", "ResolvedRefs"), c("Accepted", "True", "Accepted"), c("Programmed", "Unknown", "Pending"),
+		c("Ready", "Unknown", "Pending"), c("Reconciling", "True", "Pending"),
+	}
+	for _, tc := range []struct {
+		name     string
+		existing []metav1.Condition
+		want     []string
+		left     []string
+	}{
+		{"three foreign: all fit", foreign(3),
+			[]string{"Other0", "Other1", "Other2", "ResolvedRefs", "Accepted", "Programmed", "Ready", "Reconciling"}, nil},
+		{"five foreign: Ready, Accepted and Programmed fit", foreign(5),
+			[]string{"Other0", "Other1", "Other2", "Other3", "Other4", "Accepted", "Programmed", "Ready"}, []string{"ResolvedRefs", "Reconciling"}},
+		{"seven foreign: only Ready", foreign(7),
+			[]string{"Other0", "Other1", "Other2", "Other3", "Other4", "Other5", "Other6", "Ready"},
+			[]string{"Accepted", "Programmed", "ResolvedRefs", "Reconciling"}},
+		{"eight foreign: none", foreign(8),
+			[]string{"Other0", "Other1", "Other2", "Other3", "Other4", "Other5", "Other6", "Other7"},
+			[]string{"Ready", "Accepted", "Programmed", "ResolvedRefs", "Reconciling"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, left := translate.MergeConditions(tc.existing, ours, now)
+			var types []string
+			for _, g := range got {
+				types = append(types, g.Type)
+			}
+			if diff := cmp.Diff(tc.want, types); diff != "" {
+				t.Errorf("types (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.left, left); diff != "" {
+				t.Errorf("left out (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

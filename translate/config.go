@@ -25,7 +25,10 @@ const (
 const (
 	DefaultModelHeader   = "X-Gateway-Model-Name"
 	DefaultRewriteHeader = "X-Gateway-Model-Name-Rewrite"
-	DefaultPathPrefix    = "/"
+	// DefaultRewriteHeaderAlias is the header llm-d's router (v0.9 and
+	// later) reads the target from before DefaultRewriteHeader.
+	DefaultRewriteHeaderAlias = "x-llm-d-model-name-rewrite"
+	DefaultPathPrefix         = "/"
 )
 
 // Annotations that override the configured parent refs and hostnames. The
@@ -46,8 +49,13 @@ type Config struct {
 	// written by Body-Based Routing.
 	ModelHeader string
 	// RewriteHeader is set to the chosen target model; empty disables
-	// target delivery.
+	// target delivery. A route that does not set it removes it, so that a
+	// client cannot pick the target.
 	RewriteHeader string
+	// RewriteHeaderAliases are other headers a model server or endpoint
+	// picker may take the target from; every route removes them, whatever
+	// a client sent.
+	RewriteHeaderAliases []string
 	// CriticalityHeader, when not empty, is set to the model's criticality.
 	CriticalityHeader string
 	// ParentRefs are the Gateways routes attach to unless annotations say
@@ -64,10 +72,11 @@ type Config struct {
 // DefaultConfig returns the configuration used when no flag is given.
 func DefaultConfig() Config {
 	return Config{
-		ModelHeader:   DefaultModelHeader,
-		RewriteHeader: DefaultRewriteHeader,
-		PathPrefixes:  []string{DefaultPathPrefix},
-		Backend:       BackendInferencePool,
+		ModelHeader:          DefaultModelHeader,
+		RewriteHeader:        DefaultRewriteHeader,
+		RewriteHeaderAliases: []string{DefaultRewriteHeaderAlias},
+		PathPrefixes:         []string{DefaultPathPrefix},
+		Backend:              BackendInferencePool,
 	}
 }
 
@@ -92,6 +101,20 @@ func (cfg Config) Validate() error {
 			return fmt.Errorf("%s: header %q is already used by %s", h.flag, h.name, other)
 		}
 		seen[strings.ToLower(h.name)] = h.flag
+	}
+	for _, alias := range cfg.RewriteHeaderAliases {
+		if err := validHeaderName(alias); err != nil {
+			return fmt.Errorf("--rewrite-header-alias: %w", err)
+		}
+		if other, ok := seen[strings.ToLower(alias)]; ok {
+			return fmt.Errorf("--rewrite-header-alias: header %q is already used by %s", alias, other)
+		}
+		seen[strings.ToLower(alias)] = "--rewrite-header-alias"
+	}
+	// A route removes every alias and, when it does not set it, the
+	// rewrite header: all in one filter's list.
+	if n := len(cfg.RewriteHeaderAliases); n > MaxHeaderRemoves-1 {
+		return fmt.Errorf("--rewrite-header-alias: %d aliases exceed %d, as a route removes them and the rewrite header in one filter of at most %d", n, MaxHeaderRemoves-1, MaxHeaderRemoves)
 	}
 	switch cfg.Backend {
 	case BackendInferencePool, BackendService:

@@ -14,10 +14,11 @@ import (
 
 func TestDefaultConfig(t *testing.T) {
 	want := translate.Config{
-		ModelHeader:   "X-Gateway-Model-Name",
-		RewriteHeader: "X-Gateway-Model-Name-Rewrite",
-		PathPrefixes:  []string{"/"},
-		Backend:       translate.BackendMode("inferencepool"),
+		ModelHeader:          "X-Gateway-Model-Name",
+		RewriteHeader:        "X-Gateway-Model-Name-Rewrite",
+		RewriteHeaderAliases: []string{"x-llm-d-model-name-rewrite"},
+		PathPrefixes:         []string{"/"},
+		Backend:              translate.BackendMode("inferencepool"),
 	}
 	got := translate.DefaultConfig()
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -71,6 +72,17 @@ func TestConfigValidateOK(t *testing.T) {
 		{"16 hostnames", func(c *translate.Config) { c.Hostnames = hosts16 }},
 		{"17 hostnames, one a duplicate", func(c *translate.Config) { c.Hostnames = append(hosts16[:16:16], hosts16[3]) }},
 		{"wildcard hostname", func(c *translate.Config) { c.Hostnames = []gatewayv1.Hostname{"*.example.com"} }},
+		{"no rewrite header aliases", func(c *translate.Config) { c.RewriteHeaderAliases = nil }},
+		{"15 rewrite header aliases", func(c *translate.Config) {
+			c.RewriteHeaderAliases = nil
+			for i := range 15 {
+				c.RewriteHeaderAliases = append(c.RewriteHeaderAliases, fmt.Sprintf("x-alias-%d", i))
+			}
+		}},
+		{"an alias with rewrite disabled", func(c *translate.Config) {
+			c.RewriteHeader = ""
+			c.RewriteHeaderAliases = []string{"X-Gateway-Model-Name-Rewrite", "x-llm-d-model-name-rewrite"}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := config(tc.mod)
@@ -122,6 +134,21 @@ func TestConfigValidateErrors(t *testing.T) {
 			c.RewriteHeader = ""
 			c.CriticalityHeader = "x-gateway-model-name"
 		}, []string{"--criticality-header", "--model-header"}},
+		{"empty alias", func(c *translate.Config) { c.RewriteHeaderAliases = []string{""} }, []string{"--rewrite-header-alias"}},
+		{"alias with space", func(c *translate.Config) { c.RewriteHeaderAliases = []string{"x alias"} }, []string{"--rewrite-header-alias"}},
+		{"alias equals the rewrite header, other case", func(c *translate.Config) {
+			c.RewriteHeaderAliases = []string{"x-gateway-model-name-rewrite"}
+		}, []string{"--rewrite-header-alias", "--rewrite-header"}},
+		{"alias equals the model header", func(c *translate.Config) { c.RewriteHeaderAliases = []string{"X-Gateway-Model-Name"} },
+			[]string{"--rewrite-header-alias", "--model-header"}},
+		{"alias twice, other case", func(c *translate.Config) { c.RewriteHeaderAliases = []string{"x-a", "X-A"} },
+			[]string{"--rewrite-header-alias", "--rewrite-header-alias"}},
+		{"16 aliases", func(c *translate.Config) {
+			c.RewriteHeaderAliases = nil
+			for i := range 16 {
+				c.RewriteHeaderAliases = append(c.RewriteHeaderAliases, fmt.Sprintf("x-alias-%d", i))
+			}
+		}, []string{"--rewrite-header-alias", "16", "15"}},
 		{"empty backend", func(c *translate.Config) { c.Backend = "" }, []string{"--backend"}},
 		{"unknown backend", func(c *translate.Config) { c.Backend = "gateway" }, []string{"--backend", "gateway"}},
 		{"backend wrong case", func(c *translate.Config) { c.Backend = "Service" }, []string{"--backend"}},
@@ -173,8 +200,8 @@ func TestConfigValidateErrors(t *testing.T) {
 					t.Errorf("Validate() = %q, want it to contain %q", err, w)
 				}
 			}
-			if _, terr := translate.Translate(translate.Input{}, c); terr == nil || terr.Error() != err.Error() {
-				t.Errorf("Translate error = %v, want the Validate error %v", terr, err)
+			if tr, terr := translate.NewTranslator(c); tr != nil || terr == nil || terr.Error() != err.Error() {
+				t.Errorf("NewTranslator = %v, %v; want nil and the Validate error %v", tr, terr, err)
 			}
 		})
 	}
@@ -301,7 +328,7 @@ func TestConfigParentRefsWithoutGroupKind(t *testing.T) {
 	cfg := config(func(c *translate.Config) {
 		c.ParentRefs = []gatewayv1.ParentReference{{Namespace: ptr.To(gatewayv1.Namespace("gw")), Name: "main"}}
 	})
-	out, err := translate.Translate(input(model("m1", "llama"), alphaPool("pool")), cfg)
+	out, err := translateWith(input(model("m1", "llama"), alphaPool("pool")), cfg)
 	if err != nil {
 		return // rejecting such a Config is an acceptable fix too
 	}
@@ -310,21 +337,19 @@ func TestConfigParentRefsWithoutGroupKind(t *testing.T) {
 	}
 }
 
+// A Translator exists only for a valid configuration, so that Translate
+// cannot fail at run time.
 func TestTranslateInvalidConfig(t *testing.T) {
-	got, err := translate.Translate(input(model("m1", "llama"), alphaPool("pool")),
-		config(func(c *translate.Config) { c.Backend = "gateway" }))
-	if err == nil || !strings.Contains(err.Error(), "--backend") {
-		t.Errorf("Translate error = %v, want one naming --backend", err)
-	}
-	if diff := cmp.Diff(translate.Output{}, got); diff != "" {
-		t.Errorf("output on error (-want +got):\n%s", diff)
+	tr, err := translate.NewTranslator(config(func(c *translate.Config) { c.Backend = "gateway" }))
+	if tr != nil || err == nil || !strings.Contains(err.Error(), "--backend") {
+		t.Errorf("NewTranslator = %v, %v; want nil and an error naming --backend", tr, err)
 	}
 }
 
 func TestTranslateWithDefaultConfig(t *testing.T) {
 	cfg := translate.DefaultConfig()
 	cfg.ParentRefs = []gatewayv1.ParentReference{gatewayRef("gw", "main", "")}
-	got, err := translate.Translate(input(model("m1", "llama", targets(target("lora"))), alphaPool("pool")), cfg)
+	got, err := translateWith(input(model("m1", "llama", targets(target("lora"))), alphaPool("pool")), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

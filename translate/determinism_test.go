@@ -33,16 +33,16 @@ func TestTranslateDeterminism(t *testing.T) {
 				c.Backend = translate.BackendMode(mode)
 				c.CriticalityHeader = criticalityHeader
 			})
-			want, err := translate.Translate(in, cfg)
+			want, err := translateWith(in, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for seed := uint64(0); seed < 50; seed++ {
-				got, err := translate.Translate(shuffled(in, seed), cfg)
+				got, err := translateWith(shuffled(in, seed), cfg)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if diff := cmp.Diff(want, got); diff != "" {
+				if diff := cmp.Diff(want, got, allOfOutput); diff != "" {
 					t.Fatalf("seed %d: output depends on input order (-want +got):\n%s", seed, diff)
 				}
 			}
@@ -62,15 +62,15 @@ func TestTranslateConfigListOrder(t *testing.T) {
 		c.ParentRefs = []gatewayv1.ParentReference{gatewayRef("gw", "c", ""), gatewayRef("gw", "b", "s"), gatewayRef("gw", "a", ""), gatewayRef("gw", "c", "")}
 		c.Hostnames = []gatewayv1.Hostname{"*.example.net", "b.example.com", "a.example.com", "b.example.com"}
 	})
-	want, err := translate.Translate(in, a)
+	want, err := translateWith(in, a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := translate.Translate(in, b)
+	got, err := translateWith(in, b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, allOfOutput); diff != "" {
 		t.Errorf("output depends on config list order (-want +got):\n%s", diff)
 	}
 	// Translate must not reorder the caller's config.
@@ -99,7 +99,7 @@ func TestTranslateDuplicateInputs(t *testing.T) {
 		}
 		var first translate.Output
 		for i, objs := range orders {
-			got, err := translate.Translate(input(objs...), cfg)
+			got, err := translateWith(input(objs...), cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,7 +113,7 @@ func TestTranslateDuplicateInputs(t *testing.T) {
 				first = got
 				continue
 			}
-			if diff := cmp.Diff(first, got); diff != "" {
+			if diff := cmp.Diff(first, got, allOfOutput); diff != "" {
 				t.Errorf("order %d (-want +got):\n%s", i, diff)
 			}
 		}

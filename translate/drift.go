@@ -13,29 +13,45 @@ import (
 // one. Both are manifests (see Manifest): no status, defaults written out.
 type Drift func(desired, live *unstructured.Unstructured) bool
 
-// SpecDrifted is the Drift of routes: the spec must be equal, so that a
-// field added by hand anywhere in it is drift to repair; and see
-// MetadataDrifted. A live object annotated with AnnotationSpecDigest is
-// compared by that digest, not by its spec.
+// OwnedRouteFields are the fields of a route's spec modelroute sets and
+// owns; other managers' fields (say, spec.useDefaultGateways) are theirs.
+var OwnedRouteFields = []string{"parentRefs", "hostnames", "rules"}
+
+// SpecDrifted is the Drift of routes: the spec fields modelroute owns
+// (OwnedRouteFields) must be equal, so that a hand edit anywhere in them is
+// drift to repair, while a field another manager added is not; and see
+// MetadataDrifted. live is the manifest of a live route, or of the copy the
+// controller's cache keeps, which has no rules and carries the SpecDigest
+// of the live spec in AnnotationSpecDigest instead. A route the API server
+// returns always has rules (it defaults them), so the annotation is only
+// read on such a copy: set on a live route, it changes nothing.
 func SpecDrifted(desired, live *unstructured.Unstructured) bool {
-	if digest, ok := live.GetAnnotations()[AnnotationSpecDigest]; ok {
-		return digest == "" || SpecDigest(desired) != digest || MetadataDrifted(desired, live)
+	have := SpecDigest(live)
+	if rules, _, _ := unstructured.NestedSlice(live.Object, "spec", "rules"); len(rules) == 0 {
+		if digest, ok := live.GetAnnotations()[AnnotationSpecDigest]; ok {
+			have = digest
+		}
 	}
-	return !equality.Semantic.DeepEqual(desired.Object["spec"], live.Object["spec"]) || MetadataDrifted(desired, live)
+	return have == "" || have != SpecDigest(desired) || MetadataDrifted(desired, live)
 }
 
-// AnnotationSpecDigest is set, on a copy of a live object kept in memory
-// only (the controller's cache, which drops the spec to save memory), to
-// the SpecDigest of the object's manifest.
+// AnnotationSpecDigest is set, on a copy of a live route kept in memory
+// only (the controller's cache, which drops the rules to save memory), to
+// the SpecDigest of the route's manifest.
 const AnnotationSpecDigest = AnnotationPrefix + "spec-digest"
 
-// SpecDigest is the SHA-256 of the JSON of a manifest's spec (see
-// Manifest), without its null, empty-list and empty-object fields: specs
-// that SpecDrifted finds equal (its comparison takes nil and empty for the
-// same) give equal digests, since JSON objects have their keys sorted. It
-// is empty when the spec has no JSON form.
+// SpecDigest is the SHA-256 of the JSON of the OwnedRouteFields of a
+// manifest's spec, without their null, empty-list and empty-object fields:
+// specs whose owned fields are equal but for fields left empty give equal
+// digests, since JSON objects have their keys sorted. It is empty when the
+// spec has no JSON form.
 func SpecDigest(manifest *unstructured.Unstructured) string {
-	data, err := json.Marshal(withoutEmpty(manifest.Object["spec"]))
+	spec, _ := manifest.Object["spec"].(map[string]any)
+	owned := make(map[string]any, len(OwnedRouteFields))
+	for _, f := range OwnedRouteFields {
+		owned[f] = spec[f]
+	}
+	data, err := json.Marshal(withoutEmpty(owned))
 	if err != nil {
 		return ""
 	}

@@ -48,9 +48,20 @@ func TestDrift(t *testing.T) {
 		{"our owner missing", object(ours, []any{other}, spec), drift{true, true, true}},
 		{"a field we set has another value", object(ours, []any{owner}, map[string]any{"rules": []any{"r2"}, "parentRefs": []any{"gw"}}),
 			drift{true, true, false}},
-		{"a field we do not set was added (a server default)", object(ours, []any{owner},
-			map[string]any{"rules": []any{"r1"}, "parentRefs": []any{"gw"}, "clusterIP": "10.0.0.1"}),
+		{"a field we do not own was added (a server default, another manager's field)", object(ours, []any{owner},
+			map[string]any{"rules": []any{"r1"}, "parentRefs": []any{"gw"}, "useDefaultGateways": "All"}),
+			drift{false, false, false}},
+		{"hostnames, which we own, were added", object(ours, []any{owner},
+			map[string]any{"rules": []any{"r1"}, "parentRefs": []any{"gw"}, "hostnames": []any{"h.example.com"}}),
 			drift{true, false, false}},
+		// A live route always has rules (the API server defaults them):
+		// the digest annotation counts only on the cache's copy, which has
+		// none.
+		{"a digest annotation on a live route changes nothing", func() *unstructured.Unstructured {
+			o := object(ours, []any{owner}, map[string]any{"rules": []any{"edited"}, "parentRefs": []any{"gw"}})
+			o.SetAnnotations(map[string]string{translate.AnnotationSpecDigest: translate.SpecDigest(desired)})
+			return o
+		}(), drift{true, true, false}},
 		{"a field we set is missing", object(ours, []any{owner}, map[string]any{"rules": []any{"r1"}}),
 			drift{true, true, false}},
 		// Services are never digested: SetFields sees no spec.

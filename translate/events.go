@@ -60,16 +60,25 @@ func TransitionEvents(before, after []metav1.Condition) []Event {
 // four-byte characters is longer.
 const MaxEventNote = 1024
 
-// EventNote cuts note to MaxEventNote bytes, on a character boundary,
-// marking the cut with an ellipsis.
-func EventNote(note string) string {
-	if len(note) <= MaxEventNote {
-		return note
+// MaxConditionMessage is the longest condition message modelroute writes,
+// in bytes: messages quote user input (an annotation, a Gateway's own
+// message) of any length, and the schema takes at most 32768 bytes per
+// message.
+const MaxConditionMessage = 1024
+
+// EventNote cuts note to MaxEventNote bytes (see Truncate).
+func EventNote(note string) string { return Truncate(note, MaxEventNote) }
+
+// Truncate cuts s to at most limit bytes, on a character boundary, marking
+// the cut with an ellipsis.
+func Truncate(s string, limit int) string {
+	if len(s) <= limit {
+		return s
 	}
 	const ellipsis = "…"
-	cut := MaxEventNote - len(ellipsis)
-	for cut > 0 && !utf8.RuneStart(note[cut]) {
+	cut := limit - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return note[:cut] + ellipsis
+	return s[:cut] + ellipsis
 }

@@ -66,7 +66,7 @@ func FuzzTranslate(f *testing.F) {
 		if service {
 			cfg.Backend = BackendService
 		}
-		out, err := Translate(in, cfg)
+		out, err := translateWith(in, cfg)
 		if err != nil {
 			t.Fatalf("valid config refused: %v", err)
 		}
@@ -74,6 +74,7 @@ func FuzzTranslate(f *testing.F) {
 			checkConditions(t, res)
 			if res.Route != nil {
 				checkRouteLimits(t, res.Route)
+				checkHeaderControl(t, res.Route, cfg)
 			}
 		}
 		for _, svc := range out.Services {
@@ -85,21 +86,64 @@ func FuzzTranslate(f *testing.F) {
 		reversed := in
 		reversed.Models = slices.Clone(in.Models)
 		slices.Reverse(reversed.Models)
-		again, err := Translate(reversed, cfg)
+		again, err := translateWith(reversed, cfg)
 		if err != nil {
 			t.Fatalf("Translate of the reversed input: %v", err)
 		}
-		if diff := cmp.Diff(out, again); diff != "" {
+		if diff := cmp.Diff(out, again, cmp.AllowUnexported(ModelResult{})); diff != "" {
 			t.Errorf("output depends on input order (-forward +reversed):\n%s", diff)
 		}
 	})
 }
 
+// translateWith is Translate with cfg, validated first.
+func translateWith(in Input, cfg Config) (Output, error) {
+	t, err := NewTranslator(cfg)
+	if err != nil {
+		return Output{}, err
+	}
+	return t.Translate(in), nil
+}
+
 func checkConditions(t *testing.T, res ModelResult) {
 	t.Helper()
 	for _, c := range res.Conditions {
-		if c.Reason == "" || len(c.Message) > 32768 {
-			t.Errorf("condition %s: empty reason or message over 32768 bytes", c.Type)
+		if c.Reason == "" || len(c.Message) > MaxConditionMessage {
+			t.Errorf("condition %s: empty reason or message over %d bytes", c.Type, MaxConditionMessage)
+		}
+	}
+	if n := len(res.Conditions); n > MaxConditions {
+		t.Errorf("%d conditions, over the schema's %d", n, MaxConditions)
+	}
+}
+
+// checkHeaderControl fails unless route leaves no target header as the
+// client sent it: every alias removed by the rule's filter, and the
+// rewrite header either set or removed by it, or set by every backendRef.
+func checkHeaderControl(t *testing.T, r *gatewayv1.HTTPRoute, cfg Config) {
+	t.Helper()
+	rule := r.Spec.Rules[0]
+	var set, removed []string
+	for _, f := range rule.Filters {
+		if m := f.RequestHeaderModifier; m != nil {
+			for _, h := range m.Set {
+				set = append(set, string(h.Name))
+			}
+			removed = append(removed, m.Remove...)
+		}
+	}
+	for _, alias := range cfg.RewriteHeaderAliases {
+		if !slices.Contains(removed, alias) {
+			t.Errorf("route %q does not remove the alias %s", r.Name, alias)
+		}
+	}
+	if cfg.RewriteHeader == "" || slices.Contains(set, cfg.RewriteHeader) || slices.Contains(removed, cfg.RewriteHeader) {
+		return
+	}
+	for _, b := range rule.BackendRefs {
+		if len(b.Filters) != 1 || b.Filters[0].RequestHeaderModifier == nil ||
+			!slices.ContainsFunc(b.Filters[0].RequestHeaderModifier.Set, func(h gatewayv1.HTTPHeader) bool { return string(h.Name) == cfg.RewriteHeader }) {
+			t.Errorf("route %q leaves %s as the client sent it on a backendRef", r.Name, cfg.RewriteHeader)
 		}
 	}
 }
@@ -148,7 +192,7 @@ func checkRouteLimits(t *testing.T, r *gatewayv1.HTTPRoute) {
 		filters = append(filters, b.Filters...)
 	}
 	for _, f := range filters {
-		if f.RequestHeaderModifier == nil || len(f.RequestHeaderModifier.Set) > MaxHeaderSets {
+		if f.RequestHeaderModifier == nil || len(f.RequestHeaderModifier.Set) > MaxHeaderSets || len(f.RequestHeaderModifier.Remove) > MaxHeaderRemoves {
 			fail("unexpected filter %+v", f)
 			continue
 		}

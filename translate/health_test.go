@@ -6,7 +6,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/translate"
 )
 
@@ -18,33 +17,56 @@ func TestHealth(t *testing.T) {
 	accepted := cond("Accepted", "True", "Accepted")
 	programmed := cond("Programmed", "True", "Programmed")
 	pending := cond("Programmed", "Unknown", "Pending")
-	health := func(typ, reason, message string) metav1.Condition {
-		return metav1.Condition{Type: typ, Status: "True", Reason: reason, Message: message, ObservedGeneration: 7}
+	summary := func(typ string, status metav1.ConditionStatus, reason, message string) metav1.Condition {
+		return metav1.Condition{Type: typ, Status: status, Reason: reason, Message: message, ObservedGeneration: 7}
 	}
+	with := func(cs ...metav1.Condition) []metav1.Condition { return cs }
 	for _, tc := range []struct {
 		name string
 		in   []metav1.Condition
 		want []metav1.Condition
 	}{
-		{"routed: neither", []metav1.Condition{resolved, accepted, programmed}, []metav1.Condition{resolved, accepted, programmed}},
-		{"waiting for the Gateway: Reconciling", []metav1.Condition{resolved, accepted, pending},
-			[]metav1.Condition{resolved, accepted, pending, health("Reconciling", "Pending", "Programmed says Pending")}},
-		{"no pool: Stalled", []metav1.Condition{cond("ResolvedRefs", "False", "PoolNotFound"), accepted},
-			[]metav1.Condition{cond("ResolvedRefs", "False", "PoolNotFound"), accepted, health("Stalled", "PoolNotFound", "ResolvedRefs says PoolNotFound")}},
-		{"name taken: Stalled", []metav1.Condition{resolved, cond("Accepted", "False", "ModelNameInUse")},
-			[]metav1.Condition{resolved, cond("Accepted", "False", "ModelNameInUse"), health("Stalled", "ModelNameInUse", "Accepted says ModelNameInUse")}},
-		{"rejected by the Gateway: Stalled", []metav1.Condition{resolved, accepted, cond("Programmed", "False", "RouteNotAccepted")},
-			[]metav1.Condition{resolved, accepted, cond("Programmed", "False", "RouteNotAccepted"), health("Stalled", "RouteNotAccepted", "Programmed says RouteNotAccepted")}},
-		{"the first False decides, in checking order",
-			[]metav1.Condition{cond("Accepted", "False", "InvalidModelName"), cond("ResolvedRefs", "False", "InvalidKind")},
-			[]metav1.Condition{cond("Accepted", "False", "InvalidModelName"), cond("ResolvedRefs", "False", "InvalidKind"), health("Stalled", "InvalidKind", "ResolvedRefs says InvalidKind")}},
-		{"earlier health conditions are replaced",
-			[]metav1.Condition{health("Stalled", "PoolNotFound", "old"), resolved, accepted, pending, health("Reconciling", "Pending", "old")},
-			[]metav1.Condition{resolved, accepted, pending, health("Reconciling", "Pending", "Programmed says Pending")}},
+		{"routed: Ready, no kstatus condition", with(resolved, accepted, programmed),
+			with(resolved, accepted, programmed, summary("Ready", "True", "Ready", "Programmed says Programmed"))},
+		{"waiting for the Gateway: Ready Unknown, Reconciling", with(resolved, accepted, pending),
+			with(resolved, accepted, pending, summary("Ready", "Unknown", "Pending", "Programmed says Pending"),
+				summary("Reconciling", "True", "Pending", "Programmed says Pending"))},
+		{"no pool yet: Ready False, Reconciling, not Stalled", with(cond("ResolvedRefs", "False", "PoolNotFound"), accepted),
+			with(cond("ResolvedRefs", "False", "PoolNotFound"), accepted, summary("Ready", "False", "PoolNotFound", "ResolvedRefs says PoolNotFound"),
+				summary("Reconciling", "True", "PoolNotFound", "ResolvedRefs says PoolNotFound"))},
+		{"no Gateway yet: Reconciling", with(resolved, accepted, cond("Programmed", "False", "GatewayNotFound")),
+			with(resolved, accepted, cond("Programmed", "False", "GatewayNotFound"),
+				summary("Ready", "False", "GatewayNotFound", "Programmed says GatewayNotFound"),
+				summary("Reconciling", "True", "GatewayNotFound", "Programmed says GatewayNotFound"))},
+		{"name taken: Stalled", with(resolved, cond("Accepted", "False", "ModelNameInUse")),
+			with(resolved, cond("Accepted", "False", "ModelNameInUse"), summary("Ready", "False", "ModelNameInUse", "Accepted says ModelNameInUse"),
+				summary("Stalled", "True", "ModelNameInUse", "Accepted says ModelNameInUse"))},
+		{"rejected by the Gateway: Stalled", with(resolved, accepted, cond("Programmed", "False", "RouteNotAccepted")),
+			with(resolved, accepted, cond("Programmed", "False", "RouteNotAccepted"),
+				summary("Ready", "False", "RouteNotAccepted", "Programmed says RouteNotAccepted"),
+				summary("Stalled", "True", "RouteNotAccepted", "Programmed says RouteNotAccepted"))},
+		{"a write refused: Stalled", with(resolved, accepted, cond("Programmed", "False", "RouteWriteFailed")),
+			with(resolved, accepted, cond("Programmed", "False", "RouteWriteFailed"),
+				summary("Ready", "False", "RouteWriteFailed", "Programmed says RouteWriteFailed"),
+				summary("Stalled", "True", "RouteWriteFailed", "Programmed says RouteWriteFailed"))},
+		{"the first False decides Ready, in checking order",
+			with(cond("Accepted", "False", "InvalidModelName"), cond("ResolvedRefs", "False", "InvalidKind")),
+			with(cond("Accepted", "False", "InvalidModelName"), cond("ResolvedRefs", "False", "InvalidKind"),
+				summary("Ready", "False", "InvalidKind", "ResolvedRefs says InvalidKind"),
+				summary("Stalled", "True", "InvalidKind", "ResolvedRefs says InvalidKind"))},
+		{"what needs a person wins over what waits: Stalled on the later one",
+			with(cond("ResolvedRefs", "False", "PoolNotFound"), cond("Accepted", "False", "InvalidTargetModels")),
+			with(cond("ResolvedRefs", "False", "PoolNotFound"), cond("Accepted", "False", "InvalidTargetModels"),
+				summary("Ready", "False", "PoolNotFound", "ResolvedRefs says PoolNotFound"),
+				summary("Stalled", "True", "InvalidTargetModels", "Accepted says InvalidTargetModels"))},
+		{"earlier summary conditions are replaced",
+			with(summary("Stalled", "True", "PoolNotFound", "old"), resolved, accepted, pending, summary("Ready", "False", "X", "old"),
+				summary("Reconciling", "True", "Pending", "old")),
+			with(resolved, accepted, pending, summary("Ready", "Unknown", "Pending", "Programmed says Pending"),
+				summary("Reconciling", "True", "Pending", "Programmed says Pending"))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			model := &v1alpha2.InferenceModel{ObjectMeta: metav1.ObjectMeta{Generation: 7}}
-			if diff := cmp.Diff(tc.want, translate.Health(model, tc.in)); diff != "" {
+			if diff := cmp.Diff(tc.want, translate.Health(7, tc.in)); diff != "" {
 				t.Errorf("Health (-want +got):\n%s", diff)
 			}
 		})

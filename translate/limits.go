@@ -26,6 +26,8 @@ const (
 	MaxBackendWeight = 1000000
 	// HTTPHeaderFilter.Set: MaxItems=16
 	MaxHeaderSets = 16
+	// HTTPHeaderFilter.Remove: MaxItems=16
+	MaxHeaderRemoves = 16
 )
 
 // Limits of Kubernetes object metadata.

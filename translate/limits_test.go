@@ -58,6 +58,7 @@ func TestLimitsMatchPinnedGatewayAPI(t *testing.T) {
 		"MaxPathLength":         ptr.Deref(match.Properties["path"].Properties["value"].MaxLength, 0),
 		"MaxBackendWeight":      int64(ptr.Deref(backend.Properties["weight"].Maximum, 0)),
 		"MaxHeaderSets":         ptr.Deref(headerSet.MaxItems, 0),
+		"MaxHeaderRemoves":      ptr.Deref(filter.Properties["requestHeaderModifier"].Properties["remove"].MaxItems, 0),
 		"SetHeaderValueLength":  ptr.Deref(headerSet.Items.Schema.Properties["value"].MaxLength, 0),
 	}
 	want := map[string]int64{
@@ -71,6 +72,7 @@ func TestLimitsMatchPinnedGatewayAPI(t *testing.T) {
 		"MaxPathLength":         MaxPathLength,
 		"MaxBackendWeight":      MaxBackendWeight,
 		"MaxHeaderSets":         MaxHeaderSets,
+		"MaxHeaderRemoves":      MaxHeaderRemoves,
 		"SetHeaderValueLength":  MaxHeaderValueLength,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

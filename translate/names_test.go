@@ -199,7 +199,7 @@ func TestRouteNameClash(t *testing.T) {
 	if translate.RouteName(long) != translate.RouteName(crafted) {
 		t.Fatalf("the inputs no longer clash: %q vs %q", translate.RouteName(long), translate.RouteName(crafted))
 	}
-	out, err := translate.Translate(input(
+	out, err := translateWith(input(
 		model(long, "llama", createdAfter(0), parentRefsAnnotation("gw/main")),
 		model(crafted, "mistral", createdAfter(time.Hour), parentRefsAnnotation("gw/main")),
 		alphaPool("pool"),

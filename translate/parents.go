@@ -3,10 +3,11 @@ package translate
 import (
 	"cmp"
 	"slices"
-	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	"sigs.k8s.io/gateway-api/pkg/features"
 )
 
 func compareParentRefs(a, b gatewayv1.ParentReference) int {
@@ -49,56 +50,93 @@ func normalizeParentRefs(refs []gatewayv1.ParentReference) []gatewayv1.ParentRef
 	return out
 }
 
-// parentsOverlap reports whether two routes attach to a common listener:
-// the same Gateway with the same section, or no section on either side.
-func parentsOverlap(a, b []gatewayv1.ParentReference) bool {
-	for _, pa := range a {
-		for _, pb := range b {
-			if sameParent(pa, pb) && (pa.SectionName == nil || pb.SectionName == nil || *pa.SectionName == *pb.SectionName) {
-				return true
+// shadowedBy returns an older model of another pool among winners when
+// the winners together take every request s's route could match: for each
+// parent of s and each of its hostnames (none: any hostname), a winner is
+// served on that listener (a parent ref to the same Gateway without a
+// section, or with the same section) with the very same hostname. Gateway
+// API gives a more specific hostname precedence over a wildcard or a
+// catch-all, and ties to the older route. A winner's route that a Gateway
+// does not admit takes nothing there. nil when s keeps some traffic.
+func shadowedBy(s *modelState, winners []*modelState, cluster *Cluster, cfg Config) *modelState {
+	hosts := s.hostnames
+	if len(hosts) == 0 {
+		hosts = []gatewayv1.Hostname{""} // any hostname
+	}
+	var first *modelState
+	for _, p := range s.parents {
+		for _, h := range hosts {
+			w := coveredBy(s, p, h, winners, cluster, cfg)
+			if w == nil {
+				return nil
+			}
+			if first == nil {
+				first = w
 			}
 		}
 	}
-	return false
+	return first
+}
+
+// coveredBy returns the oldest winner of another pool that takes the
+// requests for hostname h ("" for a route without hostnames) on parent p.
+func coveredBy(s *modelState, p gatewayv1.ParentReference, h gatewayv1.Hostname, winners []*modelState, cluster *Cluster, cfg Config) *modelState {
+	for _, w := range winners {
+		if w.pool.key == s.pool.key || !sameHostname(w.hostnames, h) {
+			continue
+		}
+		for _, q := range w.parents {
+			if sameParent(q, p) && (q.SectionName == nil || (p.SectionName != nil && *q.SectionName == *p.SectionName)) &&
+				served(w, q, cluster, cfg) {
+				return w
+			}
+		}
+	}
+	return nil
+}
+
+// sameHostname reports whether a route with hosts serves hostname h with
+// the same precedence as a route with only h ("": no hostnames at all).
+func sameHostname(hosts []gatewayv1.Hostname, h gatewayv1.Hostname) bool {
+	if h == "" {
+		return len(hosts) == 0
+	}
+	return slices.Contains(hosts, h)
+}
+
+// served reports whether w's route takes traffic on parent q, as far as
+// the cluster says: offline every route is assumed admitted; otherwise not
+// when the Gateway does not exist or has no class, when its class lacks a
+// feature the route needs, when the route there is not w's, or when the
+// Gateway's controller reports the route's current generation not
+// Accepted. A route not reported on yet is assumed to be.
+func served(w *modelState, q gatewayv1.ParentReference, cluster *Cluster, cfg Config) bool {
+	if cluster == nil {
+		return true
+	}
+	ns := w.model.Namespace
+	gw := findGateway(cluster.Gateways, ns, q)
+	if gw == nil || gw.ControllerName == "" {
+		return false
+	}
+	if needsBackendFilters(&w.model.Spec, cfg) && lacksFeature(gw, features.SupportHTTPRouteBackendRequestHeaderModification) {
+		return false
+	}
+	name := RouteName(w.model.Name)
+	i := slices.IndexFunc(cluster.Routes, func(r gatewayv1.HTTPRoute) bool { return r.Namespace == ns && r.Name == name })
+	if i < 0 {
+		return true
+	}
+	live := &cluster.Routes[i]
+	if w.model.UID != "" && !metav1.IsControlledBy(live, w.model) {
+		return false
+	}
+	accepted := currentAccepted(live, q, gw.ControllerName)
+	return accepted == nil || accepted.Status != metav1.ConditionFalse
 }
 
 func normalizeHostnames(hosts []gatewayv1.Hostname) []gatewayv1.Hostname {
 	out := slices.Clone(hosts)
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-// hostnamesOverlap reports whether some request could match both lists; an
-// empty list matches every hostname.
-func hostnamesOverlap(a, b []gatewayv1.Hostname) bool {
-	if len(a) == 0 || len(b) == 0 {
-		return true
-	}
-	for _, ha := range a {
-		for _, hb := range b {
-			if hostnameOverlap(string(ha), string(hb)) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// hostnameOverlap follows Gateway API matching: "*.example.com" matches any
-// name with one or more labels before ".example.com".
-func hostnameOverlap(a, b string) bool {
-	if a == b {
-		return true
-	}
-	wa, sa := strings.CutPrefix(a, "*")
-	wb, sb := strings.CutPrefix(b, "*")
-	switch {
-	case sa && sb:
-		return strings.HasSuffix(wa, wb) || strings.HasSuffix(wb, wa)
-	case sa:
-		return strings.HasSuffix(b, wa)
-	case sb:
-		return strings.HasSuffix(a, wb)
-	}
-	return false
 }

@@ -3,6 +3,7 @@ package translate
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,79 +40,203 @@ func RequiredFeatures(route *gatewayv1.HTTPRoute) []RequiredFeature {
 	return out
 }
 
+// needsBackendFilters reports whether the route of a model with spec has
+// backendRef filters: one per target of a split, to name the target.
+func needsBackendFilters(spec *v1alpha2.InferenceModelSpec, cfg Config) bool {
+	return cfg.RewriteHeader != "" && len(distinctNames(targetsOf(spec))) > 1
+}
+
 // ParentGateway is what the cluster says about one Gateway a route
-// attaches to: the GatewayClass it belongs to and the features that class
-// publishes in status.supportedFeatures.
+// attaches to: the GatewayClass it belongs to, that class's controller and
+// the features it publishes in status.supportedFeatures.
 type ParentGateway struct {
 	Namespace string
 	Name      string
 	Class     string
+	// ControllerName is the class's spec.controllerName: only that
+	// controller's entries in a route's status.parents are the Gateway's
+	// verdict. Empty when the class does not exist.
+	ControllerName gatewayv1.GatewayController
 	// SupportedFeatures is the class's list. Empty means the class does not
 	// say (Gateway API before 1.2, or not yet published): unknown, not
 	// unsupported.
 	SupportedFeatures []gatewayv1.SupportedFeature
 }
 
-// RouteProgrammed is model's Programmed condition for its route as the
-// cluster sees it. False, UnsupportedFeature when a parent Gateway's class
-// lists its features and lacks one the route needs (the Gateway may well
-// accept the route and drop what it cannot do); otherwise the Gateways'
-// verdict in the route's status: True when every spec parentRef has a
-// status.parents entry for the route's current generation with
-// Accepted=True and ResolvedRefs=True; False when a parent rejected it
-// (with that parent's reason and message); Unknown while some parent has
-// not reported on the current generation (a report on an older generation
-// is about a spec that is gone). Entries without an Accepted condition
-// (policy controllers) are not a verdict. gateways holds what is known of
-// the parents; a parent missing from it is judged by its verdict alone.
-func RouteProgrammed(model *v1alpha2.InferenceModel, route *gatewayv1.HTTPRoute, gateways []ParentGateway) metav1.Condition {
-	if c, ok := unsupportedFeature(model, route, gateways); ok {
+// lacksFeature reports whether gw's class lists its features without f.
+func lacksFeature(gw *ParentGateway, f features.FeatureName) bool {
+	return len(gw.SupportedFeatures) > 0 && !slices.ContainsFunc(gw.SupportedFeatures, func(s gatewayv1.SupportedFeature) bool {
+		return string(s.Name) == string(f)
+	})
+}
+
+// RouteWrite is what became of a model's route when the controller made
+// it match the desired one.
+type RouteWrite int
+
+const (
+	// RouteNotWritten: nothing is known (offline): the route is assumed
+	// written and not yet judged by its Gateways.
+	RouteNotWritten RouteWrite = iota
+	// RouteInPlace: the route is as desired; Observation.Live is the route
+	// as the API server last returned it (from the write, or the cache).
+	RouteInPlace
+	// RouteAwaitingCache: created moments ago; the cache has not seen it.
+	RouteAwaitingCache
+	// RouteForeign: an object modelroute does not control holds the name.
+	RouteForeign
+	// RouteReplacing: the name is held by the route of a deleted
+	// InferenceModel of the same name, which the controller deletes.
+	RouteReplacing
+	// RouteWriteFailed: the API server refused the write or could not be
+	// reached; Observation.Error says why.
+	RouteWriteFailed
+)
+
+// Observation is what the controller saw when it wrote a model's route.
+type Observation struct {
+	Write RouteWrite
+	// Live is the route after the write (RouteInPlace): its generation
+	// and status are read.
+	Live *gatewayv1.HTTPRoute
+	// Error is the API error of a RouteWriteFailed write.
+	Error string
+	// Service mode: ServiceError is why the pool's shadow Service could
+	// not be written; ServiceMissing says that it is not there yet.
+	ServiceError   string
+	ServiceMissing bool
+}
+
+// Observe returns the model's conditions given what the controller saw of
+// its route: ResolvedRefs, Accepted, Programmed (when the model is
+// routable), Ready, and Stalled or Reconciling (see Health).
+func (r ModelResult) Observe(obs Observation) []metav1.Condition {
+	conditions := slices.Clone(r.checks)
+	if p := r.programmed(obs); p != nil {
+		conditions = append(conditions, *p)
+	}
+	return Health(r.generation, conditions)
+}
+
+// programmed is the Programmed condition, nil for a model that is not
+// routable.
+func (r ModelResult) programmed(obs Observation) *metav1.Condition {
+	if r.Route == nil {
+		return r.decided
+	}
+	gen, name := r.generation, r.Route.Name
+	switch obs.Write {
+	case RouteWriteFailed:
+		return ptr.To(newCondition(gen, ConditionProgrammed, metav1.ConditionFalse, ReasonRouteWriteFailed,
+			"writing HTTPRoute %q failed (retrying with backoff): %s", name, obs.Error))
+	case RouteForeign:
+		return ptr.To(newCondition(gen, ConditionProgrammed, metav1.ConditionFalse, ReasonRouteConflict,
+			"HTTPRoute %q already exists and is not controlled by this InferenceModel; modelroute leaves it untouched: delete or rename it", name))
+	case RouteReplacing:
+		return ptr.To(newCondition(gen, ConditionProgrammed, metav1.ConditionUnknown, ReasonPending,
+			"HTTPRoute %q belongs to a deleted InferenceModel of the same name: modelroute deletes it, then creates this model's", name))
+	}
+	if obs.ServiceError != "" {
+		return ptr.To(newCondition(gen, ConditionProgrammed, metav1.ConditionFalse, ReasonServiceWriteFailed,
+			"writing the shadow Service of its InferencePool failed (retrying with backoff): %s", obs.ServiceError))
+	}
+	if r.decided != nil {
+		return r.decided
+	}
+	if obs.Write != RouteInPlace || obs.Live == nil {
+		return ptr.To(newCondition(gen, ConditionProgrammed, metav1.ConditionUnknown, ReasonPending,
+			"%s", PendingMessage(name, r.Route.Spec.ParentRefs)))
+	}
+	return ptr.To(routeVerdict(gen, r.Route, obs.Live, r.gateways, obs.ServiceMissing))
+}
+
+// routeVerdict is the Programmed condition of a route as its Gateways see
+// it. False, UnsupportedFeature when a parent Gateway's class lists its
+// features and lacks one the route needs (the Gateway may well accept the
+// route and drop what it cannot do); False, GatewayNotFound for a parent
+// Gateway that does not exist; False, RouteNotAccepted when a parent's
+// controller rejected the route's current generation, or could not
+// resolve its backends; True when every parent's controller reports the
+// current generation Accepted and ResolvedRefs; Unknown otherwise (no
+// report yet, a report on an older generation, Accepted=Unknown, no class
+// yet, or a shadow Service not there yet). Only the entries of the
+// parent's class controller count: policy controllers and other Gateway
+// implementations write entries of their own.
+func routeVerdict(gen int64, desired, live *gatewayv1.HTTPRoute, gateways []ParentGateway, serviceMissing bool) metav1.Condition {
+	if c, ok := unsupportedFeature(gen, desired, gateways); ok {
 		return c
 	}
 	var waiting []gatewayv1.ParentReference
-	for _, ref := range route.Spec.ParentRefs {
-		verdict := parentVerdict(route, ref)
-		switch {
-		case verdict == nil:
+	var notes []string
+	for _, ref := range desired.Spec.ParentRefs {
+		gw := findGateway(gateways, desired.Namespace, ref)
+		if gw == nil {
+			return newCondition(gen, ConditionProgrammed, metav1.ConditionFalse, ReasonGatewayNotFound,
+				"Gateway %s, a parent of HTTPRoute %q, does not exist", parentName(desired.Namespace, ref), desired.Name)
+		}
+		if gw.ControllerName == "" {
 			waiting = append(waiting, ref)
-		case verdict.Status != metav1.ConditionTrue:
-			return condition(model, ConditionProgrammed, metav1.ConditionFalse, ReasonRouteNotAccepted,
-				"Gateway %s did not accept HTTPRoute %q: %s=%s %s: %s",
-				parentName(route.Namespace, ref), route.Name, verdict.Type, verdict.Status, verdict.Reason, verdict.Message)
+			notes = append(notes, "its GatewayClass \""+gw.Class+"\" does not exist")
+			continue
+		}
+		entry := currentParentStatus(live, ref, gw.ControllerName)
+		if entry == nil {
+			waiting = append(waiting, ref)
+			continue
+		}
+		accepted := meta.FindStatusCondition(entry.Conditions, string(gatewayv1.RouteConditionAccepted))
+		switch accepted.Status {
+		case metav1.ConditionFalse:
+			return rejected(gen, desired, ref, accepted)
+		case metav1.ConditionUnknown:
+			waiting = append(waiting, ref)
+			continue
+		}
+		resolved := meta.FindStatusCondition(entry.Conditions, string(gatewayv1.RouteConditionResolvedRefs))
+		switch {
+		case resolved == nil || resolved.ObservedGeneration != live.Generation || resolved.Status == metav1.ConditionUnknown:
+			waiting = append(waiting, ref)
+		case resolved.Status == metav1.ConditionFalse && serviceMissing && resolved.Reason == string(gatewayv1.RouteReasonBackendNotFound):
+			waiting = append(waiting, ref)
+			notes = append(notes, "the shadow Service of its InferencePool is not there yet")
+		case resolved.Status == metav1.ConditionFalse:
+			return rejected(gen, desired, ref, resolved)
 		}
 	}
 	if len(waiting) > 0 {
-		return condition(model, ConditionProgrammed, metav1.ConditionUnknown, ReasonPending, "%s", PendingMessage(route.Name, waiting))
+		msg := PendingMessage(desired.Name, waiting)
+		if notes = slices.Compact(notes); len(notes) > 0 {
+			msg += ": " + strings.Join(notes, "; ")
+		}
+		return newCondition(gen, ConditionProgrammed, metav1.ConditionUnknown, ReasonPending, "%s", msg)
 	}
-	return condition(model, ConditionProgrammed, metav1.ConditionTrue, ReasonProgrammed,
-		"HTTPRoute %q is accepted by every parent Gateway", route.Name)
+	return newCondition(gen, ConditionProgrammed, metav1.ConditionTrue, ReasonProgrammed,
+		"HTTPRoute %q is accepted by every parent Gateway", desired.Name)
 }
 
-// ForeignRouteCondition is model's Programmed condition when an object
-// modelroute does not control holds the name of its route: the controller
-// leaves that object untouched.
-func ForeignRouteCondition(model *v1alpha2.InferenceModel, route string) metav1.Condition {
-	return condition(model, ConditionProgrammed, metav1.ConditionFalse, ReasonRouteConflict,
-		"HTTPRoute %q already exists and is not controlled by this InferenceModel; modelroute leaves it untouched: delete or rename it", route)
+func rejected(gen int64, route *gatewayv1.HTTPRoute, ref gatewayv1.ParentReference, verdict *metav1.Condition) metav1.Condition {
+	return newCondition(gen, ConditionProgrammed, metav1.ConditionFalse, ReasonRouteNotAccepted,
+		"Gateway %s did not accept HTTPRoute %q: %s=%s %s: %s",
+		parentName(route.Namespace, ref), route.Name, verdict.Type, verdict.Status, verdict.Reason, verdict.Message)
 }
 
 // unsupportedFeature finds the first parent, in spec order, whose class
 // lists its features without one the route needs.
-func unsupportedFeature(model *v1alpha2.InferenceModel, route *gatewayv1.HTTPRoute, gateways []ParentGateway) (metav1.Condition, bool) {
+func unsupportedFeature(gen int64, route *gatewayv1.HTTPRoute, gateways []ParentGateway) (metav1.Condition, bool) {
 	required := RequiredFeatures(route)
 	if len(required) == 0 {
 		return metav1.Condition{}, false
 	}
 	for _, ref := range route.Spec.ParentRefs {
 		gw := findGateway(gateways, route.Namespace, ref)
-		if gw == nil || len(gw.SupportedFeatures) == 0 {
+		if gw == nil {
 			continue
 		}
 		for _, f := range required {
-			if slices.ContainsFunc(gw.SupportedFeatures, func(s gatewayv1.SupportedFeature) bool { return string(s.Name) == string(f.Name) }) {
+			if !lacksFeature(gw, f.Name) {
 				continue
 			}
-			return condition(model, ConditionProgrammed, metav1.ConditionFalse, ReasonUnsupportedFeature,
+			return newCondition(gen, ConditionProgrammed, metav1.ConditionFalse, ReasonUnsupportedFeature,
 				"Gateway %s/%s (GatewayClass %q) does not support %s, which HTTPRoute %q needs: %s. "+
 					"Use a Gateway whose class lists it in status.supportedFeatures, or turn target delivery off (--rewrite-header=\"\")",
 				gw.Namespace, gw.Name, gw.Class, f.Name, route.Name, f.Purpose), true
@@ -120,13 +245,42 @@ func unsupportedFeature(model *v1alpha2.InferenceModel, route *gatewayv1.HTTPRou
 	return metav1.Condition{}, false
 }
 
-func findGateway(gateways []ParentGateway, routeNamespace string, ref gatewayv1.ParentReference) *ParentGateway {
-	if !isGatewayRef(ref) {
+// currentParentStatus returns the entry of route's status.parents that
+// controller wrote for parent ref about the route's current generation;
+// nil when there is none. Entries of other controllers, entries without
+// an Accepted condition and stale ones are skipped, never taken as the
+// verdict.
+func currentParentStatus(route *gatewayv1.HTTPRoute, ref gatewayv1.ParentReference, controller gatewayv1.GatewayController) *gatewayv1.RouteParentStatus {
+	for i := range route.Status.Parents {
+		ps := &route.Status.Parents[i]
+		if ps.ControllerName != controller || !sameParentRef(route.Namespace, ps.ParentRef, ref) {
+			continue
+		}
+		accepted := meta.FindStatusCondition(ps.Conditions, string(gatewayv1.RouteConditionAccepted))
+		if accepted != nil && accepted.ObservedGeneration == route.Generation {
+			return ps
+		}
+	}
+	return nil
+}
+
+// currentAccepted is the Accepted condition of currentParentStatus, or
+// nil.
+func currentAccepted(route *gatewayv1.HTTPRoute, ref gatewayv1.ParentReference, controller gatewayv1.GatewayController) *metav1.Condition {
+	ps := currentParentStatus(route, ref, controller)
+	if ps == nil {
 		return nil
 	}
-	ns := cmp.Or(string(ptr.Deref(ref.Namespace, "")), routeNamespace)
+	return meta.FindStatusCondition(ps.Conditions, string(gatewayv1.RouteConditionAccepted))
+}
+
+func findGateway(gateways []ParentGateway, routeNamespace string, ref gatewayv1.ParentReference) *ParentGateway {
+	ns, name, ok := GatewayOf(routeNamespace, ref)
+	if !ok {
+		return nil
+	}
 	for i := range gateways {
-		if gateways[i].Namespace == ns && gateways[i].Name == string(ref.Name) {
+		if gateways[i].Namespace == ns && gateways[i].Name == name {
 			return &gateways[i]
 		}
 	}
@@ -146,36 +300,6 @@ func GatewayOf(routeNamespace string, ref gatewayv1.ParentReference) (namespace,
 		return "", "", false
 	}
 	return cmp.Or(string(ptr.Deref(ref.Namespace, "")), routeNamespace), string(ref.Name), true
-}
-
-// parentVerdict returns the first failing or, failing none, the Accepted
-// condition reported by the parent for the current generation; nil when the
-// parent has not reported on it.
-func parentVerdict(route *gatewayv1.HTTPRoute, ref gatewayv1.ParentReference) *metav1.Condition {
-	for _, ps := range route.Status.Parents {
-		if !sameParentRef(route.Namespace, ps.ParentRef, ref) {
-			continue
-		}
-		accepted := meta.FindStatusCondition(ps.Conditions, string(gatewayv1.RouteConditionAccepted))
-		if accepted == nil {
-			continue // a policy controller's entry
-		}
-		if accepted.ObservedGeneration != route.Generation {
-			return nil // stale: about an older spec
-		}
-		if accepted.Status != metav1.ConditionTrue {
-			return accepted
-		}
-		resolved := meta.FindStatusCondition(ps.Conditions, string(gatewayv1.RouteConditionResolvedRefs))
-		if resolved == nil || resolved.ObservedGeneration != route.Generation {
-			return nil
-		}
-		if resolved.Status != metav1.ConditionTrue {
-			return resolved
-		}
-		return accepted
-	}
-	return nil
 }
 
 // sameParentRef compares two parent references with the API's defaults

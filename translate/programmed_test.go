@@ -1,10 +1,12 @@
 package translate_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
@@ -13,11 +15,11 @@ import (
 
 const backendHeaderFeature = "HTTPRouteBackendRequestHeaderModification"
 
-func TestRouteProgrammed(t *testing.T) {
-	gwRef := func(name, section string) gatewayv1.ParentReference {
-		ref := gatewayRef("infra", name, section)
-		return ref
-	}
+// TestObserve: the Programmed condition from what the controller saw of a
+// route: the write's outcome, the route's status as the API server
+// returned it, and the parent Gateways and their classes.
+func TestObserve(t *testing.T) {
+	gwRef := func(name, section string) gatewayv1.ParentReference { return gatewayRef("infra", name, section) }
 	cond := func(t string, s metav1.ConditionStatus, reason string, gen int64) metav1.Condition {
 		return metav1.Condition{Type: t, Status: s, Reason: reason, Message: reason + " message", ObservedGeneration: gen}
 	}
@@ -28,123 +30,174 @@ func TestRouteProgrammed(t *testing.T) {
 		return gatewayv1.RouteParentStatus{ParentRef: ref, ControllerName: gatewayv1.GatewayController(controller), Conditions: conds}
 	}
 	class := func(gateway, class string, features ...string) translate.ParentGateway {
-		g := translate.ParentGateway{Namespace: "infra", Name: gateway, Class: class}
+		g := translate.ParentGateway{Namespace: "infra", Name: gateway, Class: class, ControllerName: "example.com/gw"}
 		for _, f := range features {
 			g.SupportedFeatures = append(g.SupportedFeatures, gatewayv1.SupportedFeature{Name: gatewayv1.FeatureName(f)})
 		}
 		return g
 	}
+	const gw = "example.com/gw"
+	both := []translate.ParentGateway{class("a", "c"), class("b", "c")}
 	// A parentRef written without defaults, as a Gateway may echo it.
-	bare := gatewayv1.ParentReference{Name: "a"}
-	// One target: a rule-level filter (Core). Two: backendRef filters.
-	oneTarget := gatewayv1.HTTPRouteRule{BackendRefs: []gatewayv1.HTTPBackendRef{{}}, Filters: []gatewayv1.HTTPRouteFilter{{Type: "RequestHeaderModifier"}}}
-	perTarget := gatewayv1.HTTPRouteRule{BackendRefs: []gatewayv1.HTTPBackendRef{
-		{Filters: []gatewayv1.HTTPRouteFilter{{Type: "RequestHeaderModifier"}}},
-		{Filters: []gatewayv1.HTTPRouteFilter{{Type: "RequestHeaderModifier"}}},
-	}}
+	bare := gatewayv1.ParentReference{Name: "a", Namespace: ptr.To(gatewayv1.Namespace("infra"))}
 	type want struct {
 		Status  metav1.ConditionStatus
 		Reason  string
 		Message string
 	}
-	pendingA := want{"Unknown", "Pending", `waiting for Gateway infra/a to accept HTTPRoute "r"`}
-	programmedR := want{"True", "Programmed", `HTTPRoute "r" is accepted by every parent Gateway`}
+	route := `"m-modelroute"`
+	pendingA := want{"Unknown", "Pending", `waiting for Gateway infra/a to accept HTTPRoute ` + route}
+	programmedR := want{"True", "Programmed", `HTTPRoute ` + route + ` is accepted by every parent Gateway`}
 	unsupportedA := want{"False", "UnsupportedFeature", `Gateway infra/a (GatewayClass "old") does not support ` + backendHeaderFeature +
-		`, which HTTPRoute "r" needs: its backendRef filters tell the model server which target model was picked. ` +
+		`, which HTTPRoute ` + route + ` needs: its backendRef filters tell the model server which target model was picked. ` +
 		`Use a Gateway whose class lists it in status.supportedFeatures, or turn target delivery off (--rewrite-header="")`}
+	inPlace := func(parents ...gatewayv1.RouteParentStatus) translate.Observation {
+		return translate.Observation{Write: translate.RouteInPlace, Live: &gatewayv1.HTTPRoute{
+			ObjectMeta: metav1.ObjectMeta{Name: "m-modelroute", Namespace: testNS, Generation: 2},
+			Status:     gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: parents}},
+		}}
+	}
 	for _, tc := range []struct {
 		name     string
-		refs     []gatewayv1.ParentReference
-		rule     gatewayv1.HTTPRouteRule
-		parents  []gatewayv1.RouteParentStatus
+		refs     string // the model's parent-refs annotation
+		split    bool   // two targets: backendRef filters
 		gateways []translate.ParentGateway
+		obs      translate.Observation
 		want     want
 	}{
-		{name: "no report yet", refs: []gatewayv1.ParentReference{gwRef("a", "")}, want: pendingA},
-		{name: "accepted", refs: []gatewayv1.ParentReference{gwRef("a", "")},
-			parents: []gatewayv1.RouteParentStatus{parent(gwRef("a", ""), "gw", accepted(2)...)},
-			want:    programmedR},
-		{name: "stale generation is not trusted", refs: []gatewayv1.ParentReference{gwRef("a", "")},
-			parents: []gatewayv1.RouteParentStatus{parent(gwRef("a", ""), "gw", accepted(1)...)},
-			want:    pendingA},
-		{name: "stale ResolvedRefs is not trusted", refs: []gatewayv1.ParentReference{gwRef("a", "")},
-			parents: []gatewayv1.RouteParentStatus{parent(gwRef("a", ""), "gw", cond("Accepted", "True", "Accepted", 2), cond("ResolvedRefs", "True", "ResolvedRefs", 1))},
-			want:    pendingA},
-		{name: "rejected", refs: []gatewayv1.ParentReference{gwRef("a", "")},
-			parents: []gatewayv1.RouteParentStatus{parent(gwRef("a", ""), "gw", cond("Accepted", "False", "NotAllowedByListeners", 2))},
-			want:    want{"False", "RouteNotAccepted", `Gateway infra/a did not accept HTTPRoute "r": Accepted=False NotAllowedByListeners: NotAllowedByListeners message`}},
-		{name: "unresolved backend", refs: []gatewayv1.ParentReference{gwRef("a", "")},
-			parents: []gatewayv1.RouteParentStatus{parent(gwRef("a", ""), "gw", cond("Accepted", "True", "Accepted", 2), cond("ResolvedRefs", "False", "BackendNotFound", 2))},
-			want:    want{"False", "RouteNotAccepted", `Gateway infra/a did not accept HTTPRoute "r": ResolvedRefs=False BackendNotFound: BackendNotFound message`}},
-		{name: "one of two parents missing", refs: []gatewayv1.ParentReference{gwRef("a", ""), gwRef("b", "http")},
-			parents: []gatewayv1.RouteParentStatus{parent(gwRef("a", ""), "gw", accepted(2)...)},
-			want:    want{"Unknown", "Pending", `waiting for Gateway infra/b/http to accept HTTPRoute "r"`}},
-		{name: "a rejection wins over a missing report", refs: []gatewayv1.ParentReference{gwRef("a", ""), gwRef("b", "")},
-			parents: []gatewayv1.RouteParentStatus{parent(gwRef("b", ""), "gw", cond("Accepted", "False", "NoMatchingParent", 2))},
-			want:    want{"False", "RouteNotAccepted", `Gateway infra/b did not accept HTTPRoute "r": Accepted=False NoMatchingParent: NoMatchingParent message`}},
-		{name: "a report for another section does not count", refs: []gatewayv1.ParentReference{gwRef("a", "http")},
-			parents: []gatewayv1.RouteParentStatus{parent(gwRef("a", "https"), "gw", accepted(2)...)},
-			want:    want{"Unknown", "Pending", `waiting for Gateway infra/a/http to accept HTTPRoute "r"`}},
-		{name: "policy controller entries are skipped", refs: []gatewayv1.ParentReference{gwRef("a", "")},
-			parents: []gatewayv1.RouteParentStatus{
-				parent(gwRef("a", ""), "policy", cond("PolicyAttached", "True", "Attached", 2)),
-				parent(gwRef("a", ""), "gw", accepted(2)...),
-			},
+		{name: "offline: not written, not judged", refs: "infra/a", obs: translate.Observation{}, want: pendingA},
+		{name: "created moments ago", refs: "infra/a", obs: translate.Observation{Write: translate.RouteAwaitingCache}, want: pendingA},
+		{name: "no report yet", refs: "infra/a", obs: inPlace(), want: pendingA},
+		{name: "accepted", refs: "infra/a", obs: inPlace(parent(gwRef("a", ""), gw, accepted(2)...)), want: programmedR},
+		{name: "stale generation is not trusted", refs: "infra/a", obs: inPlace(parent(gwRef("a", ""), gw, accepted(1)...)), want: pendingA},
+		{name: "a stale rejection is skipped, not taken as the verdict", refs: "infra/a",
+			obs: inPlace(parent(gwRef("a", ""), gw, cond("Accepted", "False", "NotAllowedByListeners", 1))), want: pendingA},
+		{name: "stale ResolvedRefs is not trusted", refs: "infra/a",
+			obs:  inPlace(parent(gwRef("a", ""), gw, cond("Accepted", "True", "Accepted", 2), cond("ResolvedRefs", "True", "ResolvedRefs", 1))),
+			want: pendingA},
+		{name: "Accepted=Unknown is pending, not a rejection", refs: "infra/a",
+			obs: inPlace(parent(gwRef("a", ""), gw, cond("Accepted", "Unknown", "Pending", 2))), want: pendingA},
+		{name: "rejected", refs: "infra/a", obs: inPlace(parent(gwRef("a", ""), gw, cond("Accepted", "False", "NotAllowedByListeners", 2))),
+			want: want{"False", "RouteNotAccepted", `Gateway infra/a did not accept HTTPRoute ` + route + `: Accepted=False NotAllowedByListeners: NotAllowedByListeners message`}},
+		{name: "unresolved backend", refs: "infra/a",
+			obs:  inPlace(parent(gwRef("a", ""), gw, cond("Accepted", "True", "Accepted", 2), cond("ResolvedRefs", "False", "BackendNotFound", 2))),
+			want: want{"False", "RouteNotAccepted", `Gateway infra/a did not accept HTTPRoute ` + route + `: ResolvedRefs=False BackendNotFound: BackendNotFound message`}},
+		{name: "a shadow Service not there yet is awaited", refs: "infra/a",
+			obs: func() translate.Observation {
+				o := inPlace(parent(gwRef("a", ""), gw, cond("Accepted", "True", "Accepted", 2), cond("ResolvedRefs", "False", "BackendNotFound", 2)))
+				o.ServiceMissing = true
+				return o
+			}(),
+			want: want{"Unknown", "Pending", `waiting for Gateway infra/a to accept HTTPRoute ` + route + `: the shadow Service of its InferencePool is not there yet`}},
+		{name: "only the class's controller judges: another implementation's entry does not count", refs: "infra/a",
+			obs: inPlace(parent(gwRef("a", ""), "example.com/other", accepted(2)...)), want: pendingA},
+		{name: "another implementation's rejection does not count either", refs: "infra/a",
+			obs: inPlace(parent(gwRef("a", ""), "example.com/other", cond("Accepted", "False", "NoMatchingParent", 2)),
+				parent(gwRef("a", ""), gw, accepted(2)...)),
 			want: programmedR},
-		{name: "defaults and the route namespace are filled in", refs: []gatewayv1.ParentReference{gatewayRef("ns", "a", "")},
-			parents: []gatewayv1.RouteParentStatus{parent(bare, "gw", accepted(2)...)},
-			want:    programmedR},
+		{name: "one of two parents missing", refs: "infra/a,infra/b/http", obs: inPlace(parent(gwRef("a", ""), gw, accepted(2)...)),
+			want: want{"Unknown", "Pending", `waiting for Gateway infra/b/http to accept HTTPRoute ` + route}},
+		{name: "a rejection wins over a missing report", refs: "infra/a,infra/b",
+			obs:  inPlace(parent(gwRef("b", ""), gw, cond("Accepted", "False", "NoMatchingParent", 2))),
+			want: want{"False", "RouteNotAccepted", `Gateway infra/b did not accept HTTPRoute ` + route + `: Accepted=False NoMatchingParent: NoMatchingParent message`}},
+		{name: "a report for another section does not count", refs: "infra/a/http", obs: inPlace(parent(gwRef("a", "https"), gw, accepted(2)...)),
+			want: want{"Unknown", "Pending", `waiting for Gateway infra/a/http to accept HTTPRoute ` + route}},
+		{name: "policy controller entries are skipped", refs: "infra/a",
+			obs: inPlace(parent(gwRef("a", ""), "example.com/policy", cond("PolicyAttached", "True", "Attached", 2)),
+				parent(gwRef("a", ""), gw, accepted(2)...)),
+			want: programmedR},
+		{name: "defaults are filled in", refs: "infra/a", obs: inPlace(parent(bare, gw, accepted(2)...)), want: programmedR},
 
-		// What the Gateway's class says it supports.
-		{name: "per-target filters on a class without the feature", refs: []gatewayv1.ParentReference{gwRef("a", "")}, rule: perTarget,
-			parents:  []gatewayv1.RouteParentStatus{parent(gwRef("a", ""), "gw", accepted(2)...)},
+		// The parent Gateways and their classes.
+		{name: "a parent Gateway that does not exist", refs: "infra/a,infra/gone", obs: inPlace(parent(gwRef("a", ""), gw, accepted(2)...)),
+			want: want{"False", "GatewayNotFound", `Gateway infra/gone, a parent of HTTPRoute ` + route + `, does not exist`}},
+		{name: "a Gateway whose class does not exist waits for it", refs: "infra/a",
+			gateways: []translate.ParentGateway{{Namespace: "infra", Name: "a", Class: "missing"}}, obs: inPlace(),
+			want: want{"Unknown", "Pending", `waiting for Gateway infra/a to accept HTTPRoute ` + route + `: its GatewayClass "missing" does not exist`}},
+		{name: "per-target filters on a class without the feature", refs: "infra/a", split: true,
 			gateways: []translate.ParentGateway{class("a", "old", "HTTPRoute", "HTTPRouteHostRewrite")},
-			want:     unsupportedA},
-		{name: "unsupported before any verdict", refs: []gatewayv1.ParentReference{gwRef("a", "")}, rule: perTarget,
+			obs:      inPlace(parent(gwRef("a", ""), gw, accepted(2)...)), want: unsupportedA},
+		{name: "unsupported before any verdict", refs: "infra/a", split: true,
+			gateways: []translate.ParentGateway{class("a", "old", "HTTPRoute")}, obs: inPlace(), want: unsupportedA},
+		{name: "unsupported wins over a rejection", refs: "infra/a", split: true,
 			gateways: []translate.ParentGateway{class("a", "old", "HTTPRoute")},
-			want:     unsupportedA},
-		{name: "unsupported wins over a rejection", refs: []gatewayv1.ParentReference{gwRef("a", "")}, rule: perTarget,
-			parents:  []gatewayv1.RouteParentStatus{parent(gwRef("a", ""), "gw", cond("Accepted", "False", "UnsupportedValue", 2))},
-			gateways: []translate.ParentGateway{class("a", "old", "HTTPRoute")},
-			want:     unsupportedA},
-		{name: "per-target filters on a class with the feature", refs: []gatewayv1.ParentReference{gwRef("a", "")}, rule: perTarget,
-			parents:  []gatewayv1.RouteParentStatus{parent(gwRef("a", ""), "gw", accepted(2)...)},
+			obs:      inPlace(parent(gwRef("a", ""), gw, cond("Accepted", "False", "UnsupportedValue", 2))), want: unsupportedA},
+		{name: "per-target filters on a class with the feature", refs: "infra/a", split: true,
 			gateways: []translate.ParentGateway{class("a", "new", "HTTPRoute", backendHeaderFeature)},
-			want:     programmedR},
-		{name: "a class that lists no features is unknown, not unsupported", refs: []gatewayv1.ParentReference{gwRef("a", "")}, rule: perTarget,
-			parents:  []gatewayv1.RouteParentStatus{parent(gwRef("a", ""), "gw", accepted(2)...)},
+			obs:      inPlace(parent(gwRef("a", ""), gw, accepted(2)...)), want: programmedR},
+		{name: "a class that lists no features is unknown, not unsupported", refs: "infra/a", split: true,
 			gateways: []translate.ParentGateway{class("a", "silent")},
-			want:     programmedR},
-		{name: "a Gateway that is not known is judged by its verdict", refs: []gatewayv1.ParentReference{gwRef("a", "")}, rule: perTarget,
-			gateways: []translate.ParentGateway{class("other", "old", "HTTPRoute")},
-			want:     pendingA},
-		{name: "a single target needs Core only", refs: []gatewayv1.ParentReference{gwRef("a", "")}, rule: oneTarget,
-			parents:  []gatewayv1.RouteParentStatus{parent(gwRef("a", ""), "gw", accepted(2)...)},
+			obs:      inPlace(parent(gwRef("a", ""), gw, accepted(2)...)), want: programmedR},
+		{name: "a single target needs Core only", refs: "infra/a",
 			gateways: []translate.ParentGateway{class("a", "old", "HTTPRoute")},
-			want:     programmedR},
-		{name: "the second of two parents lacks the feature", refs: []gatewayv1.ParentReference{gwRef("b", ""), gwRef("a", "")}, rule: perTarget,
+			obs:      inPlace(parent(gwRef("a", ""), gw, accepted(2)...)), want: programmedR},
+		{name: "the second of two parents lacks the feature", refs: "infra/b,infra/a", split: true,
 			gateways: []translate.ParentGateway{class("a", "old", "HTTPRoute"), class("b", "new", backendHeaderFeature)},
-			want:     unsupportedA},
+			obs:      inPlace(), want: unsupportedA},
+
+		// The write's outcome.
+		{name: "a write the API server refused", refs: "infra/a",
+			obs:  translate.Observation{Write: translate.RouteWriteFailed, Error: `httproutes "m-modelroute" is forbidden: no`},
+			want: want{"False", "RouteWriteFailed", `writing HTTPRoute ` + route + ` failed (retrying with backoff): httproutes "m-modelroute" is forbidden: no`}},
+		{name: "an API error of any length is capped", refs: "infra/a",
+			obs: translate.Observation{Write: translate.RouteWriteFailed, Error: strings.Repeat("é", 2000)},
+			want: want{"False", "RouteWriteFailed", translate.Truncate(`writing HTTPRoute `+route+` failed (retrying with backoff): `+
+				strings.Repeat("é", 2000), translate.MaxConditionMessage)}},
+		{name: "a foreign object holds the name", refs: "infra/a", obs: translate.Observation{Write: translate.RouteForeign},
+			want: want{"False", "RouteConflict", `HTTPRoute ` + route + ` already exists and is not controlled by this InferenceModel; modelroute leaves it untouched: delete or rename it`}},
+		{name: "the route of a deleted model of the same name is on its way out", refs: "infra/a",
+			obs:  translate.Observation{Write: translate.RouteReplacing},
+			want: want{"Unknown", "Pending", `HTTPRoute ` + route + ` belongs to a deleted InferenceModel of the same name: modelroute deletes it, then creates this model's`}},
+		{name: "the pool's shadow Service could not be written", refs: "infra/a",
+			obs:  translate.Observation{Write: translate.RouteInPlace, ServiceError: "services is forbidden"},
+			want: want{"False", "ServiceWriteFailed", `writing the shadow Service of its InferencePool failed (retrying with backoff): services is forbidden`}},
+		{name: "no parents, written", refs: "", obs: inPlace(),
+			want: want{"False", "NoParentRefs", `no parent Gateway is configured (flag --parent-ref or annotation modelroute.dev/parent-refs): HTTPRoute ` + route + ` attaches nowhere`}},
+		{name: "no parents, the write refused", refs: "",
+			obs:  translate.Observation{Write: translate.RouteWriteFailed, Error: "quota exceeded"},
+			want: want{"False", "RouteWriteFailed", `writing HTTPRoute ` + route + ` failed (retrying with backoff): quota exceeded`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			model := &v1alpha2.InferenceModel{ObjectMeta: metav1.ObjectMeta{Name: "m", Namespace: "ns", Generation: 7}}
-			route := &gatewayv1.HTTPRoute{
-				ObjectMeta: metav1.ObjectMeta{Name: "r", Namespace: "ns", Generation: 2},
-				Spec: gatewayv1.HTTPRouteSpec{
-					CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: tc.refs},
-					Rules:           []gatewayv1.HTTPRouteRule{tc.rule},
-				},
-				Status: gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: tc.parents}},
+			opts := []modelOpt{generation(7), parentRefsAnnotation(tc.refs)}
+			if tc.split {
+				opts = append(opts, targets(weightedTarget("x", 1), weightedTarget("y", 1)))
 			}
-			c := translate.RouteProgrammed(model, route, tc.gateways)
-			if c.Type != translate.ConditionProgrammed || c.ObservedGeneration != 7 {
-				t.Errorf("condition %s for generation %d; want Programmed for the model's generation 7", c.Type, c.ObservedGeneration)
+			in := input(model("m", "m", opts...), alphaPool("pool"))
+			in.Cluster = &translate.Cluster{Gateways: cmpOr(tc.gateways, both)}
+			out, err := translateWith(in, config())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := out.Models[0].Observe(tc.obs)
+			c := findCondition(got, "Programmed")
+			if c == nil || c.ObservedGeneration != 7 {
+				t.Fatalf("conditions %v: want Programmed for the model's generation 7", got)
 			}
 			if diff := cmp.Diff(tc.want, want{c.Status, c.Reason, c.Message}); diff != "" {
-				t.Errorf("RouteProgrammed (-want +got):\n%s", diff)
+				t.Errorf("Observe (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(translate.Health(7, got[:3]), got); diff != "" {
+				t.Errorf("Observe's summary conditions differ from Health's (-want +got):\n%s", diff)
 			}
 		})
 	}
+}
+
+// cmpOr is a when it is not empty, else b.
+func cmpOr[T any](a, b []T) []T {
+	if len(a) > 0 {
+		return a
+	}
+	return b
+}
+
+func findCondition(cs []metav1.Condition, t string) *metav1.Condition {
+	for i := range cs {
+		if cs[i].Type == t {
+			return &cs[i]
+		}
+	}
+	return nil
 }
 
 func TestRequiredFeatures(t *testing.T) {
@@ -162,7 +215,7 @@ func TestRequiredFeatures(t *testing.T) {
 		{"criticality header only", model("crit", "crit"), config(func(c *translate.Config) { c.CriticalityHeader = "X-Criticality" }), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := translate.Translate(input(tc.model, alphaPool("pool")), tc.cfg)
+			out, err := translateWith(input(tc.model, alphaPool("pool")), tc.cfg)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -40,27 +40,20 @@ func buildRoute(s *modelState, cfg Config) *gatewayv1.HTTPRoute {
 
 	targets := targetsOf(&m.Spec)
 	distinct := distinctNames(targets)
-	var ruleHeaders []gatewayv1.HTTPHeader
-	if cfg.RewriteHeader != "" && len(distinct) == 1 && distinct[0] != m.Spec.ModelName {
-		ruleHeaders = append(ruleHeaders, gatewayv1.HTTPHeader{Name: gatewayv1.HTTPHeaderName(cfg.RewriteHeader), Value: distinct[0]})
-	}
-	if cfg.CriticalityHeader != "" {
-		ruleHeaders = append(ruleHeaders, gatewayv1.HTTPHeader{Name: gatewayv1.HTTPHeaderName(cfg.CriticalityHeader), Value: string(criticalityOf(&m.Spec))})
-	}
-	if len(ruleHeaders) > 0 {
-		slices.SortFunc(ruleHeaders, func(a, b gatewayv1.HTTPHeader) int { return cmp.Compare(a.Name, b.Name) })
-		rule.Filters = []gatewayv1.HTTPRouteFilter{setHeaders(ruleHeaders...)}
-	}
-	perTarget := cfg.RewriteHeader != "" && len(distinct) > 1
+	perTarget := needsBackendFilters(&m.Spec, cfg)
+	rule.Filters = ruleFilters(m, distinct, perTarget, cfg)
 	for _, t := range targets {
 		ref := gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{
 			BackendObjectReference: backendObject(s.pool, cfg.Backend),
 			Weight:                 ptr.To(t.weight),
 		}}
 		if perTarget {
-			ref.Filters = []gatewayv1.HTTPRouteFilter{setHeaders(gatewayv1.HTTPHeader{
-				Name: gatewayv1.HTTPHeaderName(cfg.RewriteHeader), Value: t.name,
-			})}
+			ref.Filters = []gatewayv1.HTTPRouteFilter{{
+				Type: gatewayv1.HTTPRouteFilterRequestHeaderModifier,
+				RequestHeaderModifier: &gatewayv1.HTTPHeaderFilter{Set: []gatewayv1.HTTPHeader{{
+					Name: gatewayv1.HTTPHeaderName(cfg.RewriteHeader), Value: t.name,
+				}}},
+			}}
 		}
 		rule.BackendRefs = append(rule.BackendRefs, ref)
 	}
@@ -121,11 +114,34 @@ func criticalityOf(spec *v1alpha2.InferenceModelSpec) v1alpha2.Criticality {
 	return *spec.Criticality
 }
 
-func setHeaders(headers ...gatewayv1.HTTPHeader) gatewayv1.HTTPRouteFilter {
-	return gatewayv1.HTTPRouteFilter{
-		Type:                  gatewayv1.HTTPRouteFilterRequestHeaderModifier,
-		RequestHeaderModifier: &gatewayv1.HTTPHeaderFilter{Set: headers},
+// ruleFilters is the rule's one header filter. No header a model server
+// or an endpoint picker takes the target from passes as the client sent
+// it: the rewrite header is set to the only target when that differs from
+// the modelName, set per backendRef for a split (perTarget), and removed
+// otherwise; every alias is removed. The criticality header, when
+// configured, is set.
+func ruleFilters(m *v1alpha2.InferenceModel, distinct []string, perTarget bool, cfg Config) []gatewayv1.HTTPRouteFilter {
+	var set []gatewayv1.HTTPHeader
+	remove := slices.Clone(cfg.RewriteHeaderAliases)
+	switch {
+	case cfg.RewriteHeader == "" || perTarget:
+	case len(distinct) == 1 && distinct[0] != m.Spec.ModelName:
+		set = append(set, gatewayv1.HTTPHeader{Name: gatewayv1.HTTPHeaderName(cfg.RewriteHeader), Value: distinct[0]})
+	default:
+		remove = append(remove, cfg.RewriteHeader)
 	}
+	if cfg.CriticalityHeader != "" {
+		set = append(set, gatewayv1.HTTPHeader{Name: gatewayv1.HTTPHeaderName(cfg.CriticalityHeader), Value: string(criticalityOf(&m.Spec))})
+	}
+	if len(set) == 0 && len(remove) == 0 {
+		return nil
+	}
+	slices.SortFunc(set, func(a, b gatewayv1.HTTPHeader) int { return cmp.Compare(a.Name, b.Name) })
+	slices.Sort(remove)
+	return []gatewayv1.HTTPRouteFilter{{
+		Type:                  gatewayv1.HTTPRouteFilterRequestHeaderModifier,
+		RequestHeaderModifier: &gatewayv1.HTTPHeaderFilter{Set: set, Remove: remove},
+	}}
 }
 
 func backendObject(p *pool, mode BackendMode) gatewayv1.BackendObjectReference {

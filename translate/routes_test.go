@@ -64,6 +64,14 @@ func TestTranslateRouteShapes(t *testing.T) {
 									Value: "llama",
 								}},
 							}},
+							// Clients cannot pick the target: the headers a
+							// model server or EPP reads it from are removed.
+							Filters: []gatewayv1.HTTPRouteFilter{{
+								Type: gatewayv1.HTTPRouteFilterRequestHeaderModifier,
+								RequestHeaderModifier: &gatewayv1.HTTPHeaderFilter{
+									Remove: []string{"X-Gateway-Model-Name-Rewrite", "x-llm-d-model-name-rewrite"},
+								},
+							}},
 							BackendRefs: []gatewayv1.HTTPBackendRef{{BackendRef: gatewayv1.BackendRef{
 								BackendObjectReference: gatewayv1.BackendObjectReference{
 									Group: ptr.To(gatewayv1.Group("inference.networking.x-k8s.io")),
@@ -78,12 +86,12 @@ func TestTranslateRouteShapes(t *testing.T) {
 			}},
 		},
 		{
-			name: "single target equal to modelName: no filter",
+			name: "single target equal to modelName: the rewrite header removed",
 			in:   input(model("m1", "llama", targets(target("llama"))), alphaPool("pool")),
 			want: []wantModel{routed("m1", "llama", wantRoute("m1", "llama"))},
 		},
 		{
-			name: "single weighted target equal to modelName: no filter, weight kept",
+			name: "single weighted target equal to modelName: the rewrite header removed, weight kept",
 			in:   input(model("m1", "llama", targets(weightedTarget("llama", 5))), alphaPool("pool")),
 			want: []wantModel{routed("m1", "llama", wantRoute("m1", "llama",
 				routeBackendRefs(poolBackendRef(alphaGroup, "pool", 5))))},
@@ -102,9 +110,10 @@ func TestTranslateRouteShapes(t *testing.T) {
 				routeBackendRefs(poolBackendRef(alphaGroup, "pool", 30), poolBackendRef(alphaGroup, "pool", 70))))},
 		},
 		{
-			name: "two distinct targets: per-backend rewrite in spec order",
+			name: "two distinct targets: per-backend rewrite in spec order, the rule removes the alias",
 			in:   input(model("m1", "llama", targets(weightedTarget("b", 90), weightedTarget("a", 10))), alphaPool("pool")),
 			want: []wantModel{routed("m1", "llama", wantRoute("m1", "llama",
+				routeRuleFilter(nil, rewriteAlias),
 				routeBackendRefs(
 					withRewriteHeader(poolBackendRef(alphaGroup, "pool", 90), "b"),
 					withRewriteHeader(poolBackendRef(alphaGroup, "pool", 10), "a"),
@@ -114,6 +123,7 @@ func TestTranslateRouteShapes(t *testing.T) {
 			name: "unweighted distinct targets weigh 1 each",
 			in:   input(model("m1", "llama", targets(target("c"), target("a"), target("b"))), alphaPool("pool")),
 			want: []wantModel{routed("m1", "llama", wantRoute("m1", "llama",
+				routeRuleFilter(nil, rewriteAlias),
 				routeBackendRefs(
 					withRewriteHeader(poolBackendRef(alphaGroup, "pool", 1), "c"),
 					withRewriteHeader(poolBackendRef(alphaGroup, "pool", 1), "a"),
@@ -124,6 +134,7 @@ func TestTranslateRouteShapes(t *testing.T) {
 			name: "two distinct targets, one equal to modelName: both get a per-backend filter",
 			in:   input(model("m1", "llama", targets(weightedTarget("llama", 1), weightedTarget("llama-lora", 3))), alphaPool("pool")),
 			want: []wantModel{routed("m1", "llama", wantRoute("m1", "llama",
+				routeRuleFilter(nil, rewriteAlias),
 				routeBackendRefs(
 					withRewriteHeader(poolBackendRef(alphaGroup, "pool", 1), "llama"),
 					withRewriteHeader(poolBackendRef(alphaGroup, "pool", 3), "llama-lora"),
@@ -136,6 +147,7 @@ func TestTranslateRouteShapes(t *testing.T) {
 				weightedTarget("e", 6), weightedTarget("f", 7), weightedTarget("g", 8), weightedTarget("h", 9), weightedTarget("i", 1000000),
 			)), alphaPool("pool")),
 			want: []wantModel{routed("m1", "llama", wantRoute("m1", "llama",
+				routeRuleFilter(nil, rewriteAlias),
 				routeBackendRefs(
 					withRewriteHeader(poolBackendRef(alphaGroup, "pool", 1), "a"),
 					withRewriteHeader(poolBackendRef(alphaGroup, "pool", 2), "b"),
@@ -150,16 +162,17 @@ func TestTranslateRouteShapes(t *testing.T) {
 				)))},
 		},
 		{
-			name: "rewrite header disabled: single different target gets no filter",
+			name: "rewrite header disabled: single different target, only the alias removed",
 			cfg:  func(c *translate.Config) { c.RewriteHeader = "" },
 			in:   input(model("m1", "llama", targets(target("llama-lora"))), alphaPool("pool")),
-			want: []wantModel{routed("m1", "llama", wantRoute("m1", "llama"))},
+			want: []wantModel{routed("m1", "llama", wantRoute("m1", "llama", routeRuleFilter(nil, rewriteAlias)))},
 		},
 		{
-			name: "rewrite header disabled: distinct targets get no filters",
+			name: "rewrite header disabled: distinct targets get no backendRef filters",
 			cfg:  func(c *translate.Config) { c.RewriteHeader = "" },
 			in:   input(model("m1", "llama", targets(weightedTarget("a", 1), weightedTarget("b", 2))), alphaPool("pool")),
 			want: []wantModel{routed("m1", "llama", wantRoute("m1", "llama",
+				routeRuleFilter(nil, rewriteAlias),
 				routeBackendRefs(poolBackendRef(alphaGroup, "pool", 1), poolBackendRef(alphaGroup, "pool", 2))))},
 		},
 		{
@@ -172,13 +185,15 @@ func TestTranslateRouteShapes(t *testing.T) {
 			name: "criticality header, criticality unset: Standard",
 			cfg:  func(c *translate.Config) { c.CriticalityHeader = criticalityHeader },
 			in:   input(model("m1", "llama"), alphaPool("pool")),
-			want: []wantModel{routed("m1", "llama", wantRoute("m1", "llama", routeRuleSetsHeaders(header(criticalityHeader, "Standard"))))},
+			want: []wantModel{routed("m1", "llama", wantRoute("m1", "llama",
+				routeRuleFilter([]gatewayv1.HTTPHeader{header(criticalityHeader, "Standard")}, rewriteHeader, rewriteAlias)))},
 		},
 		{
 			name: "criticality header, criticality set, target equal to modelName",
 			cfg:  func(c *translate.Config) { c.CriticalityHeader = criticalityHeader },
 			in:   input(model("m1", "llama", criticality("Critical"), targets(target("llama"))), alphaPool("pool")),
-			want: []wantModel{routed("m1", "llama", wantRoute("m1", "llama", routeRuleSetsHeaders(header(criticalityHeader, "Critical"))))},
+			want: []wantModel{routed("m1", "llama", wantRoute("m1", "llama",
+				routeRuleFilter([]gatewayv1.HTTPHeader{header(criticalityHeader, "Critical")}, rewriteHeader, rewriteAlias)))},
 		},
 		{
 			name: "criticality header and single different target share the rule filter, sorted by name",

@@ -1,12 +1,13 @@
 package translate_test
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,6 +30,18 @@ type translateCase struct {
 
 var equateEmpty = cmpopts.EquateEmpty()
 
+// allOfOutput compares Outputs whole, what Observe decides from included.
+var allOfOutput = gocmp.AllowUnexported(translate.ModelResult{})
+
+// translateWith is Translate with cfg, validated first.
+func translateWith(in translate.Input, cfg translate.Config) (translate.Output, error) {
+	t, err := translate.NewTranslator(cfg)
+	if err != nil {
+		return translate.Output{}, err
+	}
+	return t.Translate(in), nil
+}
+
 // checkConditions compares conditions without their messages, then checks
 // that every message is non-empty and holds each line of the wanted message.
 func checkConditions(t *testing.T, what string, want, got []metav1.Condition) {
@@ -41,7 +54,7 @@ func checkConditions(t *testing.T, what string, want, got []metav1.Condition) {
 		}
 		return out
 	}
-	if diff := cmp.Diff(strip(want), strip(got), equateEmpty); diff != "" {
+	if diff := gocmp.Diff(strip(want), strip(got), equateEmpty); diff != "" {
 		t.Errorf("%s: conditions (-want +got):\n%s", what, diff)
 		return
 	}
@@ -57,25 +70,61 @@ func checkConditions(t *testing.T, what string, want, got []metav1.Condition) {
 	}
 }
 
-// withHealth is conds with the kstatus condition a model with them gets:
-// Stalled, like the first of ResolvedRefs, Accepted and Programmed that is
-// False; else Reconciling, like Programmed when it is Unknown. The tables
-// list the three; TestHealth checks the rule itself.
+// withHealth is conds with the summary conditions a model with them gets:
+// Ready, True when the three are, else like the first of them that is
+// False, else like Programmed when it is Unknown; then Stalled, like the
+// first of them that is False for a reason a person must fix; else
+// Reconciling, like the first that is False for a reason that resolves on
+// its own (PoolNotFound, GatewayNotFound), or Unknown. The tables list the
+// three; TestHealth checks the rule itself.
 func withHealth(conds []metav1.Condition) []metav1.Condition {
 	out := slices.Clone(conds)
-	for _, t := range []string{"ResolvedRefs", "Accepted", "Programmed"} {
-		for _, c := range conds {
-			if c.Type == t && c.Status == metav1.ConditionFalse {
-				c.Type, c.Status = "Stalled", metav1.ConditionTrue
-				return append(out, c)
+	find := func(t string) *metav1.Condition {
+		for i := range conds {
+			if conds[i].Type == t {
+				return &conds[i]
 			}
 		}
+		return nil
 	}
-	for _, c := range conds {
-		if c.Type == "Programmed" && c.Status == metav1.ConditionUnknown {
-			c.Type, c.Status = "Reconciling", metav1.ConditionTrue
-			return append(out, c)
+	like := func(c *metav1.Condition, typ string, status metav1.ConditionStatus) metav1.Condition {
+		d := *c
+		d.Type, d.Status = typ, status
+		return d
+	}
+	var falsy, stalled, waiting *metav1.Condition
+	for _, t := range []string{"ResolvedRefs", "Accepted", "Programmed"} {
+		c := find(t)
+		switch {
+		case c == nil || c.Status == metav1.ConditionTrue:
+		case c.Status == metav1.ConditionFalse && falsy == nil:
+			falsy = c
+			fallthrough
+		case c.Status == metav1.ConditionFalse:
+			if c.Reason == "PoolNotFound" || c.Reason == "GatewayNotFound" {
+				waiting = cmp.Or(waiting, c)
+			} else {
+				stalled = cmp.Or(stalled, c)
+			}
+		default:
+			waiting = cmp.Or(waiting, c)
 		}
+	}
+	switch p := find("Programmed"); {
+	case falsy != nil:
+		out = append(out, like(falsy, "Ready", metav1.ConditionFalse))
+	case waiting != nil:
+		out = append(out, like(waiting, "Ready", metav1.ConditionUnknown))
+	case p != nil:
+		ready := like(p, "Ready", metav1.ConditionTrue)
+		ready.Reason = "Ready"
+		out = append(out, ready)
+	}
+	switch {
+	case stalled != nil:
+		out = append(out, like(stalled, "Stalled", metav1.ConditionTrue))
+	case waiting != nil:
+		out = append(out, like(waiting, "Reconciling", metav1.ConditionTrue))
 	}
 	return out
 }
@@ -91,18 +140,18 @@ func checkOutput(t *testing.T, got translate.Output, want []wantModel, wantSvcs 
 	for _, g := range got.Models {
 		gotNames = append(gotNames, g.Namespace+"/"+g.Name)
 	}
-	if diff := cmp.Diff(wantNames, gotNames); diff != "" {
+	if diff := gocmp.Diff(wantNames, gotNames); diff != "" {
 		t.Fatalf("models (-want +got):\n%s", diff)
 	}
 	for i, w := range want {
 		g := got.Models[i]
 		what := w.ns + "/" + w.name
 		checkConditions(t, what, withHealth(w.conds), g.Conditions)
-		if diff := cmp.Diff(w.route, g.Route, equateEmpty); diff != "" {
+		if diff := gocmp.Diff(w.route, g.Route, equateEmpty); diff != "" {
 			t.Errorf("%s: route (-want +got):\n%s", what, diff)
 		}
 	}
-	if diff := cmp.Diff(wantSvcs, got.Services, equateEmpty); diff != "" {
+	if diff := gocmp.Diff(wantSvcs, got.Services, equateEmpty); diff != "" {
 		t.Errorf("services (-want +got):\n%s", diff)
 	}
 }
@@ -118,20 +167,20 @@ func runCases(t *testing.T, cases []translateCase) {
 				tc.cfg(&cfg)
 			}
 			before := deepCopyInput(tc.in)
-			got, err := translate.Translate(tc.in, cfg)
+			got, err := translateWith(tc.in, cfg)
 			if err != nil {
 				t.Fatalf("Translate: %v", err)
 			}
 			checkOutput(t, got, tc.want, tc.svcs)
-			if diff := cmp.Diff(before, tc.in); diff != "" {
+			if diff := gocmp.Diff(before, tc.in); diff != "" {
 				t.Errorf("Translate modified its input (-before +after):\n%s", diff)
 			}
 			for seed := uint64(1); seed <= 4; seed++ {
-				again, err := translate.Translate(shuffled(tc.in, seed), cfg)
+				again, err := translateWith(shuffled(tc.in, seed), cfg)
 				if err != nil {
 					t.Fatalf("Translate (shuffled): %v", err)
 				}
-				if diff := cmp.Diff(got, again); diff != "" {
+				if diff := gocmp.Diff(got, again, allOfOutput); diff != "" {
 					t.Errorf("output depends on input order (seed %d) (-want +got):\n%s", seed, diff)
 				}
 			}

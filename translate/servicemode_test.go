@@ -46,7 +46,7 @@ func TestTranslateServiceMode(t *testing.T) {
 			),
 			want: []wantModel{
 				routed("m1", "llama", wantRoute("m1", "llama", routeBackendRefs(serviceBackendRef(svcAlphaPool, 8000, 1)))),
-				routed("m2", "mistral", wantRoute("m2", "mistral", routeBackendRefs(
+				routed("m2", "mistral", wantRoute("m2", "mistral", routeRuleFilter(nil, rewriteAlias), routeBackendRefs(
 					withRewriteHeader(serviceBackendRef(svcAlphaPool, 8000, 1), "a"),
 					withRewriteHeader(serviceBackendRef(svcAlphaPool, 8000, 3), "b"),
 				))),

@@ -19,26 +19,54 @@ import (
 	"github.com/modelroute/modelroute/api/v1alpha2"
 )
 
-// Input is everything translate looks at: the models in scope and the pools
-// of both groups they may reference.
+// Input is everything translate looks at: the models in scope, the pools
+// of both groups they may reference, and what the cluster says of the
+// Gateways and of the routes modelroute controls.
 type Input struct {
 	Models     []v1alpha2.InferenceModel
 	AlphaPools []v1alpha2.InferencePool
 	V1Pools    []inferencev1.InferencePool
-	// MissingPoolGroups are InferencePool groups whose CRD is not installed,
-	// so that a model referencing one is told why its pool cannot be found.
-	MissingPoolGroups []string
+	// UnservedPoolGroups are the InferencePool groups whose pools cannot be
+	// read, each with why (its CRD is not installed, or does not serve the
+	// version modelroute reads), so that a model referencing one is told.
+	UnservedPoolGroups map[string]string
+	// Cluster is what the cluster says; nil offline (render), where every
+	// route is assumed admitted by every Gateway it names.
+	Cluster *Cluster
+}
+
+// Cluster is what the cluster reports about the routes of the models in
+// scope: it decides which routes serve traffic, and so which older model
+// keeps a modelName from a younger one on a shared Gateway.
+type Cluster struct {
+	// Gateways are the Gateways that exist among those the routes name,
+	// with their classes.
+	Gateways []ParentGateway
+	// Routes are the live HTTPRoutes of models in scope; their generation
+	// and status.parents are read.
+	Routes []gatewayv1.HTTPRoute
 }
 
 // ModelResult is what one InferenceModel should look like and own.
 type ModelResult struct {
 	Namespace string
 	Name      string
-	// Conditions are the modelroute-owned conditions, in a fixed order,
-	// without lastTransitionTime (see MergeConditions).
+	// Conditions are the conditions as far as translate can tell without
+	// writing the route (offline: the route is assumed written and not yet
+	// judged by its Gateways), in a fixed order, without
+	// lastTransitionTime. Observe gives them from what the controller saw.
 	Conditions []metav1.Condition
 	// Route is the HTTPRoute to own, or nil when the model gets none.
 	Route *gatewayv1.HTTPRoute
+
+	// What Observe decides from.
+	generation int64
+	checks     []metav1.Condition // ResolvedRefs and Accepted
+	// decided is the Programmed condition translate decided itself
+	// (RouteShadowed, RouteConflict, NoParentRefs); nil while it depends
+	// on what the cluster says of the route.
+	decided  *metav1.Condition
+	gateways []ParentGateway
 }
 
 // Output is the result for every model (sorted by namespace and name) and
@@ -58,6 +86,23 @@ func (r ModelResult) Condition(t string) *metav1.Condition {
 	return nil
 }
 
+// Translator translates with a configuration validated once, so that
+// Translate cannot fail.
+type Translator struct {
+	cfg Config
+}
+
+// NewTranslator validates cfg; the error names the flag at fault.
+func NewTranslator(cfg Config) (*Translator, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Translator{cfg: cfg.normalized()}, nil
+}
+
+// Config is the translator's configuration, normalized.
+func (t *Translator) Config() Config { return t.cfg }
+
 // modelState carries one model through the checks.
 type modelState struct {
 	model     *v1alpha2.InferenceModel
@@ -68,45 +113,50 @@ type modelState struct {
 	accepted  *metav1.Condition // set once decided
 	parents   []gatewayv1.ParentReference
 	hostnames []gatewayv1.Hostname
+	// routed: the model gets a route; programmed, when set, is the
+	// Programmed condition translate decides itself.
+	routed     bool
+	programmed *metav1.Condition
 }
 
-// Translate computes the desired state for every model in in. The only error
-// is an invalid cfg; every problem with the objects becomes a condition.
-func Translate(in Input, cfg Config) (Output, error) {
-	if err := cfg.Validate(); err != nil {
-		return Output{}, err
-	}
-	cfg = cfg.normalized()
+// Translate computes the desired state for every model in in. Every
+// problem with the objects becomes a condition.
+func (t *Translator) Translate(in Input) Output {
+	cfg := t.cfg
 	pools := indexPools(in)
 	models := uniqueModels(in.Models)
 
 	states := make([]*modelState, len(models))
 	for i := range models {
-		states[i] = checkModel(&models[i], pools, in.MissingPoolGroups, cfg)
+		states[i] = checkModel(&models[i], pools, in.UnservedPoolGroups, cfg)
 	}
 	decideUniqueness(states)
+	decideRouting(states, in.Cluster, cfg)
 
+	var gateways []ParentGateway
+	if in.Cluster != nil {
+		gateways = in.Cluster.Gateways
+	}
 	out := Output{Models: make([]ModelResult, 0, len(states))}
-	routed := decideShadowing(states)
 	services := map[poolKey]*corev1.Service{}
 	for _, s := range states {
-		res := ModelResult{Namespace: s.model.Namespace, Name: s.model.Name}
-		res.Conditions = []metav1.Condition{s.resolved, *s.accepted}
-		programmed, ok := routed[s]
-		if ok {
-			res.Conditions = append(res.Conditions, programmed)
+		res := ModelResult{
+			Namespace:  s.model.Namespace,
+			Name:       s.model.Name,
+			generation: s.model.Generation,
+			checks:     []metav1.Condition{s.resolved, *s.accepted},
+			decided:    s.programmed,
+			gateways:   gateways,
 		}
-		res.Conditions = Health(s.model, res.Conditions)
-		if ok {
-			if programmed.Reason != ReasonRouteShadowed && programmed.Reason != ReasonRouteConflict {
-				res.Route = buildRoute(s, cfg)
-				if cfg.Backend == BackendService {
-					if _, done := services[s.pool.key]; !done {
-						services[s.pool.key] = buildService(s.pool)
-					}
+		if s.routed {
+			res.Route = buildRoute(s, cfg)
+			if cfg.Backend == BackendService {
+				if _, done := services[s.pool.key]; !done {
+					services[s.pool.key] = buildService(s.pool)
 				}
 			}
 		}
+		res.Conditions = res.Observe(Observation{})
 		out.Models = append(out.Models, res)
 	}
 	for _, svc := range services {
@@ -115,7 +165,7 @@ func Translate(in Input, cfg Config) (Output, error) {
 	slices.SortFunc(out.Services, func(a, b *corev1.Service) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
-	return out, nil
+	return out
 }
 
 // normalized returns cfg with its lists sorted and deduplicated, so that
@@ -124,6 +174,7 @@ func (cfg Config) normalized() Config {
 	cfg.PathPrefixes = dedupe(cfg.PathPrefixes)
 	cfg.ParentRefs = normalizeParentRefs(cfg.ParentRefs)
 	cfg.Hostnames = normalizeHostnames(cfg.Hostnames)
+	cfg.RewriteHeaderAliases = dedupe(cfg.RewriteHeaderAliases)
 	return cfg
 }
 
@@ -180,18 +231,24 @@ func canonical(v any) string {
 }
 
 func condition(model *v1alpha2.InferenceModel, t string, status metav1.ConditionStatus, reason, format string, args ...any) metav1.Condition {
+	return newCondition(model.Generation, t, status, reason, format, args...)
+}
+
+// newCondition is a condition about generation, its message capped at
+// MaxConditionMessage.
+func newCondition(generation int64, t string, status metav1.ConditionStatus, reason, format string, args ...any) metav1.Condition {
 	return metav1.Condition{
 		Type:               t,
 		Status:             status,
-		ObservedGeneration: model.Generation,
+		ObservedGeneration: generation,
 		Reason:             reason,
-		Message:            fmt.Sprintf(format, args...),
+		Message:            Truncate(fmt.Sprintf(format, args...), MaxConditionMessage),
 	}
 }
 
 // checkModel runs the per-model checks: the pool reference, then the spec
 // and the route settings that annotations may override.
-func checkModel(m *v1alpha2.InferenceModel, pools map[poolKey]*pool, missingGroups []string, cfg Config) *modelState {
+func checkModel(m *v1alpha2.InferenceModel, pools map[poolKey]*pool, unservedGroups map[string]string, cfg Config) *modelState {
 	s := &modelState{model: m}
 	group := cmp.Or(string(m.Spec.PoolRef.Group), GroupInferenceAlpha)
 	kind := cmp.Or(string(m.Spec.PoolRef.Kind), KindInferencePool)
@@ -202,10 +259,10 @@ func checkModel(m *v1alpha2.InferenceModel, pools map[poolKey]*pool, missingGrou
 		s.resolved = condition(m, ConditionResolvedRefs, metav1.ConditionFalse, ReasonInvalidKind,
 			"poolRef kind %q of group %q is not supported: it must be an InferencePool of group %s or %s",
 			kind, m.Spec.PoolRef.Group, GroupInferenceAlpha, GroupInferenceV1)
-	case pools[s.ref] == nil && slices.Contains(missingGroups, group):
+	case pools[s.ref] == nil && unservedGroups[group] != "":
 		s.resolved = condition(m, ConditionResolvedRefs, metav1.ConditionFalse, ReasonPoolNotFound,
-			"InferencePool %q (group %s) cannot be found: the InferencePool CRD of group %s is not installed (restart modelroute after installing it)",
-			s.ref.Name, group, group)
+			"InferencePool %q (group %s) cannot be read: %s (restart modelroute once it is)",
+			s.ref.Name, group, unservedGroups[group])
 	case pools[s.ref] == nil:
 		s.resolved = condition(m, ConditionResolvedRefs, metav1.ConditionFalse, ReasonPoolNotFound,
 			"InferencePool %q (group %s) not found in namespace %q", s.ref.Name, group, m.Namespace)
@@ -322,12 +379,14 @@ func olderFirst(a, b *modelState) int {
 	return cmp.Or(ta.Compare(tb), cmp.Compare(a.model.Namespace, b.model.Namespace), cmp.Compare(a.model.Name, b.model.Name))
 }
 
-// decideShadowing returns the Programmed condition translate can decide for
-// every routable model: RouteConflict (no route: an older model's route has
-// the same name), NoParentRefs, RouteShadowed (no route: an older model of
-// another pool serves the same modelName on an overlapping parent and
-// hostname, so this one could never get traffic) or Pending.
-func decideShadowing(states []*modelState) map[*modelState]metav1.Condition {
+// decideRouting decides which accepted, resolved models get a route, and
+// the Programmed condition of those translate can decide alone:
+// RouteConflict (no route: an older model's route has the same name),
+// NoParentRefs (a route that attaches nowhere), or RouteShadowed (no
+// route: older models of other pools serve the same modelName on every
+// listener and hostname this one would, so it could never get traffic).
+// The others wait for what the cluster says of their route (Observe).
+func decideRouting(states []*modelState, cluster *Cluster, cfg Config) {
 	var routable []*modelState
 	for _, s := range states {
 		if s.accepted.Status == metav1.ConditionTrue && s.resolved.Status == metav1.ConditionTrue {
@@ -335,7 +394,6 @@ func decideShadowing(states []*modelState) map[*modelState]metav1.Condition {
 		}
 	}
 	slices.SortFunc(routable, olderFirst)
-	out := make(map[*modelState]metav1.Condition, len(routable))
 	winners := map[string][]*modelState{}
 	routeNames := map[string]*modelState{}
 	for _, s := range routable {
@@ -344,36 +402,26 @@ func decideShadowing(states []*modelState) map[*modelState]metav1.Condition {
 		// model keeps it.
 		routeKey := m.Namespace + "/" + RouteName(m.Name)
 		if other, taken := routeNames[routeKey]; taken {
-			out[s] = condition(m, ConditionProgrammed, metav1.ConditionFalse, ReasonRouteConflict,
+			s.programmed = ptr.To(condition(m, ConditionProgrammed, metav1.ConditionFalse, ReasonRouteConflict,
 				"the generated HTTPRoute name %q is already taken by InferenceModel %q, which is older; rename this model",
-				RouteName(m.Name), other.model.Name)
+				RouteName(m.Name), other.model.Name))
 			continue
 		}
 		routeNames[routeKey] = s
 		if len(s.parents) == 0 {
-			out[s] = condition(m, ConditionProgrammed, metav1.ConditionFalse, ReasonNoParentRefs,
+			s.routed = true
+			s.programmed = ptr.To(condition(m, ConditionProgrammed, metav1.ConditionFalse, ReasonNoParentRefs,
 				"no parent Gateway is configured (flag --parent-ref or annotation %s): HTTPRoute %q attaches nowhere",
-				AnnotationParentRefs, RouteName(m.Name))
+				AnnotationParentRefs, RouteName(m.Name)))
 			continue
 		}
-		if w := shadowedBy(s, winners[m.Spec.ModelName]); w != nil {
-			out[s] = condition(m, ConditionProgrammed, metav1.ConditionFalse, ReasonRouteShadowed,
-				"modelName %q is already routed on the same Gateway and hostnames by InferenceModel %s/%s of InferencePool %q, which is older",
-				m.Spec.ModelName, w.model.Namespace, w.model.Name, w.pool.key.Name)
+		if w := shadowedBy(s, winners[m.Spec.ModelName], cluster, cfg); w != nil {
+			s.programmed = ptr.To(condition(m, ConditionProgrammed, metav1.ConditionFalse, ReasonRouteShadowed,
+				"modelName %q is already routed on every Gateway listener and hostname of this model by older InferenceModels of other pools, such as %s/%s of InferencePool %q",
+				m.Spec.ModelName, w.model.Namespace, w.model.Name, w.pool.key.Name))
 			continue
 		}
+		s.routed = true
 		winners[m.Spec.ModelName] = append(winners[m.Spec.ModelName], s)
-		out[s] = condition(m, ConditionProgrammed, metav1.ConditionUnknown, ReasonPending,
-			"%s", PendingMessage(RouteName(m.Name), s.parents))
 	}
-	return out
-}
-
-func shadowedBy(s *modelState, winners []*modelState) *modelState {
-	for _, w := range winners {
-		if w.pool.key != s.pool.key && parentsOverlap(w.parents, s.parents) && hostnamesOverlap(w.hostnames, s.hostnames) {
-			return w
-		}
-	}
-	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -32,8 +33,9 @@ func validHeaderName(name string) error {
 
 // validHeaderValue accepts what can travel as an HTTP header value and be
 // matched exactly: valid UTF-8, no control characters (CR and LF above all,
-// which would allow header injection), no surrounding whitespace (proxies
-// strip it, so the value could never match).
+// which would allow header injection), no invisible format characters, no
+// surrounding whitespace (proxies strip it, so the value could never
+// match).
 func validHeaderValue(v string, maxLen int) error {
 	switch {
 	case v == "":
@@ -48,6 +50,11 @@ func validHeaderValue(v string, maxLen int) error {
 	for _, r := range v {
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
 			return fmt.Errorf("contains the control character %U, not allowed in an HTTP header value", r)
+		}
+		// Bidi overrides, zero-width characters and the like make two
+		// names that differ look the same to a person.
+		if unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("contains the invisible format character %U", r)
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -23,6 +24,7 @@ type controllerFlags struct {
 	kubeconfig       string
 	namespace        string
 	metricsAddr      string
+	metricsSecure    bool
 	probeAddr        string
 	pprofAddr        string
 	leaderElect      bool
@@ -44,7 +46,8 @@ func bindControllerFlags(fs *flag.FlagSet) *controllerFlags {
 	f := &controllerFlags{}
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file; default: $KUBECONFIG, in-cluster config, then ~/.kube/config")
 	fs.StringVar(&f.namespace, "namespace", "", "only watch this namespace (default: all namespaces)")
-	fs.StringVar(&f.metricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; 0 disables it")
+	fs.StringVar(&f.metricsAddr, "metrics-bind-address", ":8443", "address of the Prometheus metrics endpoint; 0 disables it")
+	fs.BoolVar(&f.metricsSecure, "metrics-secure", true, "serve the metrics over HTTPS to clients whose bearer token the API server authenticates and allows to GET /metrics; false: plain HTTP to anyone")
 	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz probes")
 	fs.StringVar(&f.pprofAddr, "pprof-bind-address", "0", "address of Go's /debug/pprof/ profiles; 0 disables them")
 	fs.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader through a Lease, so that only one replica writes")
@@ -83,6 +86,14 @@ func runController(args []string, stderr io.Writer) int {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(defaultGCPercent)
 	}
+	memoryLimit, err := goMemoryLimit(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return 2
+	}
+	if memoryLimit > 0 {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	if err := serve(f.kubeconfig, f.qps, f.burst, opts); err != nil {
 		ctrl.Log.WithName("controller").Error(err, "stopped")
 		return 1
@@ -97,6 +108,36 @@ func runController(args []string, stderr io.Writer) int {
 // on the API server), and cuts its peak memory (docs/benchmarks.md).
 const defaultGCPercent = 50
 
+// containerMemoryLimitEnv holds the container's memory limit in bytes;
+// config/manager sets it from limits.memory with a resourceFieldRef.
+const containerMemoryLimitEnv = "MODELROUTE_CONTAINER_MEMORY_LIMIT"
+
+// goMemoryLimitShare is the part of the container's memory limit given to
+// the Go runtime as its soft limit. The rest is headroom for what the
+// runtime does not count (the binary's mapped text, memory the kernel has
+// not reclaimed yet) and for the moments the limit is overshot while the
+// collector catches up: at the limit itself, the kernel kills the process
+// before the runtime reacts.
+const goMemoryLimitShare = 0.9
+
+// goMemoryLimit is the Go runtime's soft memory limit: 0 (left alone) when
+// GOMEMLIMIT is set, which the runtime reads itself, or when no container
+// limit is given; otherwise goMemoryLimitShare of the container's limit.
+func goMemoryLimit(lookupEnv func(string) (string, bool)) (int64, error) {
+	if _, set := lookupEnv("GOMEMLIMIT"); set {
+		return 0, nil
+	}
+	v, set := lookupEnv(containerMemoryLimitEnv)
+	if !set || v == "" {
+		return 0, nil
+	}
+	limit, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || limit <= 0 {
+		return 0, fmt.Errorf("%s=%q: want the container's memory limit in bytes", containerMemoryLimitEnv, v)
+	}
+	return int64(float64(limit) * goMemoryLimitShare), nil
+}
+
 // managerOptions are the flags as the manager takes them.
 func (f *controllerFlags) managerOptions() (manager.Options, error) {
 	cfg, err := f.translation.Config()
@@ -107,6 +148,7 @@ func (f *controllerFlags) managerOptions() (manager.Options, error) {
 		Config:                  cfg,
 		Concurrency:             f.concurrency,
 		MetricsBindAddress:      f.metricsAddr,
+		MetricsSecure:           f.metricsSecure,
 		HealthProbeBindAddress:  f.probeAddr,
 		PprofBindAddress:        f.pprofAddr,
 		LeaderElection:          f.leaderElect,
@@ -137,7 +179,8 @@ func serve(kubeconfig string, qps float64, burst int, opts manager.Options) erro
 		return err
 	}
 	ctrl.Log.WithName("controller").Info("starting", "version", versionString(),
-		"namespaces", opts.Namespaces, "backend", opts.Config.Backend)
+		"namespaces", opts.Namespaces, "backend", opts.Config.Backend,
+		"metricsSecure", opts.MetricsSecure, "goMemoryLimit", debug.SetMemoryLimit(-1))
 	return mgr.Start(ctx)
 }
 

@@ -76,6 +76,14 @@ const (
 	DefaultCriticalityHeader = "X-Gateway-Criticality"
 )
 
+// RestrictedListener is the Gateway's second listener, on the same port:
+// routes from namespaces with its label only, for its hostname.
+var RestrictedListener = conformance.RestrictedListener{
+	Section:  "restricted",
+	Hostname: "restricted.example.com",
+	Label:    map[string]string{"modelroute.dev/conformance-listener": "restricted"},
+}
+
 // startTimeout bounds the wait for the control plane's garbage collector
 // and for Traefik to program the Gateway.
 const startTimeout = 2 * time.Minute
@@ -243,17 +251,20 @@ func (e *Env) start(ctx context.Context, log io.Writer, logger logr.Logger, cfg 
 	if cfg.CriticalityHeader != "" {
 		featureSet.Insert(conformance.SupportCriticalityHeader)
 	}
+	featureSet.Insert(conformance.SupportRestrictedListener)
 	timeouts := conformance.DefaultTimeoutConfig()
 	e.Suite = &conformance.Suite{
-		Client:            e.Client,
-		Gateway:           types.NamespacedName{Namespace: GatewayNamespace, Name: GatewayName},
-		GatewayAddress:    address,
-		Backend:           cfg.Backend,
-		ModelHeader:       cfg.ModelHeader,
-		RewriteHeader:     cfg.RewriteHeader,
-		CriticalityHeader: cfg.CriticalityHeader,
-		SupportedFeatures: featureSet,
-		Backends:          &LoopbackBackends{Client: e.Client, Backend: cfg.Backend},
+		Client:               e.Client,
+		Gateway:              types.NamespacedName{Namespace: GatewayNamespace, Name: GatewayName},
+		GatewayAddress:       address,
+		Backend:              cfg.Backend,
+		ModelHeader:          cfg.ModelHeader,
+		RewriteHeader:        cfg.RewriteHeader,
+		CriticalityHeader:    cfg.CriticalityHeader,
+		RewriteHeaderAliases: cfg.RewriteHeaderAliases,
+		RestrictedListener:   RestrictedListener,
+		SupportedFeatures:    featureSet,
+		Backends:             &LoopbackBackends{Client: e.Client, Backend: cfg.Backend},
 		Implementation: confv1.Implementation{
 			Organization: "traefik",
 			Project:      "traefik",

@@ -134,6 +134,18 @@ func createGateway(ctx context.Context, c client.Client, port int) error {
 				AllowedRoutes: &gatewayv1.AllowedRoutes{
 					Namespaces: &gatewayv1.RouteNamespaces{From: ptr.To(gatewayv1.NamespacesFromAll)},
 				},
+			}, {
+				// Routes from labelled namespaces only, for one hostname.
+				Name:     gatewayv1.SectionName(RestrictedListener.Section),
+				Protocol: gatewayv1.HTTPProtocolType,
+				Port:     gatewayv1.PortNumber(port),
+				Hostname: ptr.To(gatewayv1.Hostname(RestrictedListener.Hostname)),
+				AllowedRoutes: &gatewayv1.AllowedRoutes{
+					Namespaces: &gatewayv1.RouteNamespaces{
+						From:     ptr.To(gatewayv1.NamespacesFromSelector),
+						Selector: &metav1.LabelSelector{MatchLabels: RestrictedListener.Label},
+					},
+				},
 			}},
 		},
 	}

@@ -5,17 +5,20 @@ package manager
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/modelroute/modelroute/controllers"
@@ -40,6 +43,12 @@ type Options struct {
 	// MetricsBindAddress serves Prometheus metrics, the models' conditions
 	// among them; Disabled turns it off.
 	MetricsBindAddress string
+	// MetricsSecure serves the metrics over HTTPS (a self-signed
+	// certificate) to authenticated, authorized clients only: the API
+	// server reviews each request's bearer token (TokenReview) and its
+	// right to GET /metrics (SubjectAccessReview), which needs the RBAC of
+	// ClusterRole modelroute-metrics-auth. False: plain HTTP, to anyone.
+	MetricsSecure bool
 	// HealthProbeBindAddress serves /healthz and /readyz (ready once the
 	// caches have synced); Disabled turns it off.
 	HealthProbeBindAddress string
@@ -75,7 +84,7 @@ func New(ctx context.Context, restConfig *rest.Config, opts Options) (ctrl.Manag
 	cacheOpts.SyncPeriod = opts.SyncPeriod
 	mgrOpts := ctrl.Options{
 		Scheme:                        scheme,
-		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsBindAddress},
+		Metrics:                       metricsOptions(opts),
 		HealthProbeBindAddress:        opts.HealthProbeBindAddress,
 		PprofBindAddress:              opts.PprofBindAddress,
 		LeaderElection:                opts.LeaderElection,
@@ -102,7 +111,7 @@ func New(ctx context.Context, restConfig *rest.Config, opts Options) (ctrl.Manag
 		conditionMetrics = controllers.NewConditionMetrics()
 	}
 	if opts.MetricsBindAddress != Disabled {
-		if err := metrics.Registry.Register(conditionMetrics); err != nil {
+		if err := registerConditionMetrics(conditionMetrics, opts.Repeatable); err != nil {
 			return nil, fmt.Errorf("registering the condition metrics: %w", err)
 		}
 	}
@@ -127,6 +136,32 @@ func New(ctx context.Context, restConfig *rest.Config, opts Options) (ctrl.Manag
 		}
 	}
 	return mgr, nil
+}
+
+// metricsOptions serve the metrics as opts ask.
+func metricsOptions(opts Options) metricsserver.Options {
+	o := metricsserver.Options{BindAddress: opts.MetricsBindAddress}
+	if opts.MetricsSecure {
+		o.SecureServing = true
+		o.FilterProvider = filters.WithAuthenticationAndAuthorization
+		// HTTP/1.1 only: HTTP/2's stream resets (CVE-2023-44487) would let
+		// any client that reaches the port load the server before its
+		// token is ever checked; a scrape gains nothing from HTTP/2.
+		o.TLSOpts = []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }}
+	}
+	return o
+}
+
+// registerConditionMetrics adds the models' conditions to controller-runtime's
+// registry, which the metrics endpoint serves. A process that creates
+// managers again (repeatable) replaces the previous manager's collector.
+func registerConditionMetrics(c *controllers.ConditionMetrics, repeatable bool) error {
+	err := metrics.Registry.Register(c)
+	if already, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok && repeatable {
+		metrics.Registry.Unregister(already.ExistingCollector)
+		err = metrics.Registry.Register(c)
+	}
+	return err
 }
 
 // Running is a manager running in the background.

@@ -74,10 +74,11 @@ func FuzzLoad(f *testing.F) {
 		}
 		for _, backend := range []translate.BackendMode{translate.BackendInferencePool, translate.BackendService} {
 			cfg.Backend = backend
-			out, err := translate.Translate(in, cfg)
+			translator, err := translate.NewTranslator(cfg)
 			if err != nil {
 				t.Fatalf("translate: %v", err)
 			}
+			out := translator.Translate(in)
 			if len(out.Models) != len(in.Models) {
 				t.Fatalf("translate has %d results for %d models", len(out.Models), len(in.Models))
 			}

@@ -39,11 +39,12 @@ func Run(opts Options, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return ExitBadInput
 	}
-	out, err := translate.Translate(in, opts.Config)
+	translator, err := translate.NewTranslator(opts.Config)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return ExitBadInput
 	}
+	out := translator.Translate(in)
 	var doc []byte
 	if opts.Status {
 		doc, err = StatusStream(in.Models, out)
@@ -67,7 +68,11 @@ func Run(opts Options, stdin io.Reader, stdout, stderr io.Writer) int {
 // feature a route needs.
 func report(out translate.Output, stderr io.Writer) int {
 	code := ExitOK
+	shadowed := false
 	for _, m := range out.Models {
+		if c := m.Condition(translate.ConditionProgrammed); c != nil && c.Reason == translate.ReasonRouteShadowed {
+			shadowed = true
+		}
 		for _, t := range []string{translate.ConditionResolvedRefs, translate.ConditionAccepted} {
 			if c := m.Condition(t); c != nil && c.Status != metav1.ConditionTrue {
 				fmt.Fprintf(stderr, "%s/%s: %s\n", m.Namespace, m.Name, conditionLine(c))
@@ -85,6 +90,11 @@ func report(out translate.Output, stderr io.Writer) int {
 					m.Namespace, m.Name, m.Route.Name, f.Name, f.Purpose)
 			}
 		}
+	}
+	if shadowed {
+		// The controller reads the Gateways' verdicts; offline there are none.
+		fmt.Fprintln(stderr, "note: offline, every HTTPRoute is assumed admitted by every Gateway it names: "+
+			"in a cluster, an older model whose route a Gateway does not accept shadows no one there")
 	}
 	return code
 }

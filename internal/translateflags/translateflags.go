@@ -28,6 +28,7 @@ type Flags struct {
 	parentRefs   StringList
 	hostnames    StringList
 	pathPrefixes StringList
+	aliases      StringList
 }
 
 // Bind registers the translation flags on fs with translate.DefaultConfig()
@@ -44,6 +45,9 @@ func BindWithDefaults(fs *flag.FlagSet, defaults translate.Config) *Flags {
 		"request header that carries the model name (written by Body-Based Routing)")
 	fs.StringVar(&f.cfg.RewriteHeader, "rewrite-header", defaults.RewriteHeader,
 		"header set to the chosen target model; empty disables target delivery")
+	fs.Var(&f.aliases, "rewrite-header-alias",
+		"another header a model server or endpoint picker takes the target from; every route removes it, so that no client picks the target; repeatable; --rewrite-header-alias= for none"+
+			listDefault(len(defaults.RewriteHeaderAliases) > 0, strings.Join(defaults.RewriteHeaderAliases, ",")))
 	fs.StringVar(&f.cfg.CriticalityHeader, "criticality-header", defaults.CriticalityHeader,
 		"header set to the model's criticality (Standard when unset); empty disables it")
 	fs.Var(&f.parentRefs, "parent-ref",
@@ -92,6 +96,14 @@ func (f *Flags) Config() (translate.Config, error) {
 	cfg.Backend = translate.BackendMode(f.backend)
 	if len(f.pathPrefixes) > 0 {
 		cfg.PathPrefixes = f.pathPrefixes
+	}
+	if len(f.aliases) > 0 {
+		cfg.RewriteHeaderAliases = nil
+		for _, a := range f.aliases {
+			if a != "" {
+				cfg.RewriteHeaderAliases = append(cfg.RewriteHeaderAliases, a)
+			}
+		}
 	}
 	if len(f.parentRefs) > 0 {
 		cfg.ParentRefs = nil

@@ -57,9 +57,13 @@ var (
 // populateWorkers create the models and pools (not timed).
 const populateWorkers = 16
 
-// parentRef is the Gateway every route attaches to (--parent-ref); no
-// Gateway controller runs, so Programmed stays Unknown/Pending.
+// parentRef is the Gateway every route attaches to (--parent-ref); it
+// exists, and no Gateway controller runs, so Programmed stays
+// Unknown/Pending.
 const parentRef = "gateway-system/gw"
+
+// parentGateway is parentRef's Gateway and its class.
+var parentGateway = harness.Gateways{Class: "scale", Controller: "example.com/scale", Namespace: "gateway-system", Names: []string{"gw"}}
 
 // bench is what every round shares.
 type bench struct {
@@ -156,6 +160,9 @@ func TestScale(t *testing.T) {
 	adminConfig := rest.CopyConfig(b.cluster.Config)
 	adminConfig.QPS = -1
 	if b.admin, err = client.New(adminConfig, client.Options{Scheme: b.scheme}); err != nil {
+		t.Fatal(err)
+	}
+	if err := parentGateway.Create(context.Background(), b.admin); err != nil {
 		t.Fatal(err)
 	}
 	b.cfg = translate.DefaultConfig()
@@ -563,10 +570,11 @@ func (b *bench) floor(ctx context.Context, t *testing.T, r *run, pools []v1alpha
 	for _, m := range models {
 		in.Models = append(in.Models, *m)
 	}
-	out, err := translate.Translate(in, b.cfg)
+	translator, err := translate.NewTranslator(b.cfg)
 	if err != nil {
 		return err
 	}
+	out := translator.Translate(in)
 	results := map[string]translate.ModelResult{}
 	for _, res := range out.Models {
 		if res.Route == nil {
@@ -599,7 +607,7 @@ func (b *bench) floor(ctx context.Context, t *testing.T, r *run, pools []v1alpha
 			return err
 		}
 		before := m.DeepCopy()
-		m.Status.Conditions = translate.MergeConditions(m.Status.Conditions, res.Conditions, metav1.Now())
+		m.Status.Conditions, _ = translate.MergeConditions(m.Status.Conditions, res.Conditions, metav1.Now())
 		if err := c.Status().Patch(ctx, m, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}),
 			client.FieldOwner("floor")); err != nil {
 			return err

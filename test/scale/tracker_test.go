@@ -159,10 +159,14 @@ func (t *tracker) desired(m *v1alpha2.InferenceModel) *gatewayv1.HTTPRouteSpec {
 }
 
 func desiredSpec(m *v1alpha2.InferenceModel, pool v1alpha2.InferencePool, cfg translate.Config) *gatewayv1.HTTPRouteSpec {
-	out, err := translate.Translate(translate.Input{
+	translator, err := translate.NewTranslator(cfg)
+	if err != nil {
+		return nil
+	}
+	out := translator.Translate(translate.Input{
 		Models: []v1alpha2.InferenceModel{*m}, AlphaPools: []v1alpha2.InferencePool{pool},
-	}, cfg)
-	if err != nil || len(out.Models) != 1 || out.Models[0].Route == nil {
+	})
+	if len(out.Models) != 1 || out.Models[0].Route == nil {
 		return nil
 	}
 	return &out.Models[0].Route.Spec

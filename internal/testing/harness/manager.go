@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -29,6 +30,10 @@ type ManagerOptions struct {
 	// leader through the Lease LeaderElectionID there, as `modelroute
 	// controller --leader-elect` does.
 	LeaderElectionNamespace, LeaderElectionID string
+	// MetricsBindAddress, when set, serves the metrics there as `modelroute
+	// controller` does by default: HTTPS, authenticated and authorized by
+	// the API server. Empty: no metrics endpoint.
+	MetricsBindAddress string
 }
 
 // Manager is modelroute's reconcilers running in the test's process, as
@@ -56,7 +61,8 @@ func StartManager(t testing.TB, opts ManagerOptions) *Manager {
 	defer cancel()
 	mgr, err := manager.New(ctx, restConfig, manager.Options{
 		Config: opts.Config, Concurrency: 2, Namespaces: opts.Namespaces, Logger: logger, Metrics: m.Metrics,
-		MetricsBindAddress: manager.Disabled, HealthProbeBindAddress: manager.Disabled,
+		MetricsBindAddress: cmp.Or(opts.MetricsBindAddress, manager.Disabled), MetricsSecure: true,
+		HealthProbeBindAddress:  manager.Disabled,
 		LeaderElection:          opts.LeaderElectionNamespace != "",
 		LeaderElectionNamespace: opts.LeaderElectionNamespace, LeaderElectionID: opts.LeaderElectionID,
 		GracefulShutdownTimeout: ptr.To(20 * time.Second),

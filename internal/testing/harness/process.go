@@ -45,7 +45,9 @@ func StartControllerProcess(binary, kubeconfig string, env []string, out io.Writ
 	}
 	cmd := exec.Command(binary, append([]string{"controller",
 		"--kubeconfig", kubeconfig,
-		"--metrics-bind-address", metricsAddr,
+		// Plain HTTP, so that Scrape needs no token; the authenticated
+		// default is tested in controllers' TestLeastPrivilege.
+		"--metrics-bind-address", metricsAddr, "--metrics-secure=false",
 		"--health-probe-bind-address", probeAddr,
 	}, args...)...)
 	cmd.Stdout, cmd.Stderr = out, out

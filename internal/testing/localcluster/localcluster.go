@@ -94,6 +94,9 @@ func CRDPaths() ([]string, error) {
 	}, nil
 }
 
+// AdmissionPlugins are enabled on kube-apiserver beyond its defaults.
+var AdmissionPlugins = []string{"OwnerReferencesPermissionEnforcement"}
+
 // envtestProcesses are the command names of the processes envtest starts.
 var envtestProcesses = []string{"etcd", "kube-apiserver"}
 
@@ -123,6 +126,11 @@ func Start(opts Options) (*Cluster, error) {
 	// of their status writes); 8 GiB is etcd's suggested maximum.
 	env.ControlPlane.Etcd = &envtest.Etcd{}
 	env.ControlPlane.Etcd.Configure().Set("quota-backend-bytes", strconv.FormatInt(8<<30, 10))
+	// Hardened like the clusters modelroute runs on (OpenShift enables it):
+	// setting an ownerReference needs the right to delete the object, and
+	// blockOwnerDeletion the right to update the owner's finalizers. Added
+	// to the default plugins, which stay on.
+	env.ControlPlane.GetAPIServer().Configure().Append("enable-admission-plugins", AdmissionPlugins...)
 	// envtest does not expose the PIDs of etcd and kube-apiserver; they are
 	// the children of those names that Start adds.
 	before := ChildPIDs(envtestProcesses...)
