@@ -78,6 +78,10 @@ bench-translate: ## Benchmark translate (one 10-target model) and render (10,000
 bench: controlplane ## Scale benchmark of the controller (1,000/10,000/50,000 models, unthrottled and throttled) on the local control plane; writes docs/benchmarks.md (BENCH_ARGS='-sizes 1000' etc.).
 	$(GO) test -tags bench -count=1 -timeout 3h -v -run '^TestScale$$' ./test/scale/ -args $(BENCH_ARGS)
 
+.PHONY: bench-foreign
+bench-foreign: controlplane ## The controller's memory at 1,000 models without and with 50,000 foreign HTTPRoutes in the cluster; writes its block of docs/benchmarks.md (BENCH_ARGS='-foreign-routes 10000' etc.).
+	$(GO) test -tags bench -count=1 -timeout 1h -v -run '^TestForeignRoutes$$' ./test/scale/ -args $(BENCH_ARGS)
+
 ##@ Build and run
 
 .PHONY: build

@@ -156,9 +156,9 @@ func (w childWriter) sync(ctx context.Context, kind childKind, owner client.Obje
 		case desired != nil && kind.createOnly:
 			// The manifest a later apply sends, empty owned lists included:
 			// the same spec, so that such an apply changes no generation.
-			created, err := kind.manifest(desired)
-			if err != nil {
-				return syncResult{outcome: childUnchanged}, err
+			created, merr := kind.manifest(desired)
+			if merr != nil {
+				return syncResult{outcome: childUnchanged}, merr
 			}
 			err = w.client.Create(ctx, created, client.FieldOwner(FieldManager))
 			if err == nil {

@@ -209,3 +209,56 @@ func TestLabelRepairKeepsProgrammed(t *testing.T) {
 		t.Errorf("the label repair wrote the model's status %d times; want none (True stays True)", after-before)
 	}
 }
+
+// TestRecreatedModelReplacesItsRoute: a model deleted and created again
+// under the same name finds the route of its predecessor, which the
+// garbage collector has yet to remove (a finalizer holds it here): that is
+// no RouteConflict and needs no person. The model waits (Reconciling),
+// modelroute deletes the old route with a UID precondition, and creates
+// the new one once it is gone.
+func TestRecreatedModelReplacesItsRoute(t *testing.T) {
+	ns := newNamespace(t)
+	create(t, alphaPool(ns, "pool-a"), newModel(ns, "chat", "chat", "pool-a"))
+	startManager(t, ns, testConfig())
+	harness.Eventually(t, hasTranslatedRoute(t, ns, "chat", testConfig()))
+	const hold = "modelroute.test/hold"
+	old := &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "chat-modelroute"}}
+	update(t, old, func(r *gatewayv1.HTTPRoute) { r.Finalizers = append(r.Finalizers, hold) })
+	oldUID := old.UID
+
+	remove(t, mustGet(t, &v1alpha2.InferenceModel{}, ns, "chat"))
+	harness.Eventually(t, absent(&v1alpha2.InferenceModel{}, ns, "chat"))
+	create(t, newModel(ns, "chat", "chat", "pool-a"))
+	harness.Eventually(t, func() error {
+		m, err := getModel(ns, "chat")
+		if err != nil {
+			return err
+		}
+		p, r := findCondition(m.Status.Conditions, translate.ConditionProgrammed), findCondition(m.Status.Conditions, translate.ConditionReconciling)
+		if p == nil || p.Status != metav1.ConditionUnknown || !strings.Contains(p.Message, "belongs to a deleted InferenceModel of the same name") ||
+			r == nil || r.Status != metav1.ConditionTrue || findCondition(m.Status.Conditions, translate.ConditionStalled) != nil {
+			return fmt.Errorf("conditions %v; want Programmed Unknown for the old route, Reconciling, not Stalled", m.Status.Conditions)
+		}
+		return nil
+	})
+	if r := mustGet(t, &gatewayv1.HTTPRoute{}, ns, "chat-modelroute"); r.UID != oldUID || r.DeletionTimestamp == nil {
+		t.Fatalf("the old route: uid %s, deletionTimestamp %v; want %s, being deleted", r.UID, r.DeletionTimestamp, oldUID)
+	}
+
+	update(t, old, func(r *gatewayv1.HTTPRoute) { r.Finalizers = nil })
+	harness.Eventually(t, func() error {
+		r := &gatewayv1.HTTPRoute{}
+		if err := get(r, ns, "chat-modelroute"); err != nil {
+			return err
+		}
+		m, err := getModel(ns, "chat")
+		if err != nil {
+			return err
+		}
+		if !metav1.IsControlledBy(r, m) {
+			return fmt.Errorf("the route is controlled by %v; want the new model %s", r.OwnerReferences, m.UID)
+		}
+		return nil
+	})
+	harness.Eventually(t, hasConditions(ns, "chat", resolved(1, "pool-a", alphaGroup), accepted(1, "chat"), pending(1, "chat", 1)))
+}

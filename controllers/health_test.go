@@ -197,6 +197,21 @@ func TestGitOpsHealth(t *testing.T) {
 	}
 	startManager(t, ns, testConfig())
 	var got []judged
+	// verdicts are kstatus's, Flux's and Argo CD's, by the decider's reason.
+	verdicts := map[string][3]string{}
+	record := func(c healthCase, j judged) {
+		got = append(got, j)
+		reason := c.reason
+		if reason == "" {
+			var m v1alpha2.InferenceModel
+			if err := runtimeFromUnstructured(j.object, &m); err == nil {
+				if d := meta.FindStatusCondition(m.Status.Conditions, c.decider); d != nil {
+					reason = d.Reason
+				}
+			}
+		}
+		verdicts[reason] = [3]string{string(c.want), string(c.want), c.argo}
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if c.then != nil {
@@ -204,7 +219,7 @@ func TestGitOpsHealth(t *testing.T) {
 				c.then(t, ns)
 			}
 			obj := awaitDecider(t, ns, c.name, c.decider, c.reason)
-			got = append(got, judge(t, checks, c, obj))
+			record(c, judge(t, checks, c, obj))
 		})
 	}
 
@@ -218,7 +233,7 @@ func TestGitOpsHealth(t *testing.T) {
 		cfg := testConfig()
 		cfg.Backend = translate.BackendService
 		startManager(t, ns, cfg)
-		got = append(got, judge(t, checks, c, awaitDecider(t, ns, c.name, c.decider, c.reason)))
+		record(c, judge(t, checks, c, awaitDecider(t, ns, c.name, c.decider, c.reason)))
 	})
 
 	// ServiceWriteFailed needs service mode too.
@@ -233,7 +248,7 @@ func TestGitOpsHealth(t *testing.T) {
 		cfg := testConfig()
 		cfg.Backend = translate.BackendService
 		startManager(t, ns, cfg)
-		got = append(got, judge(t, checks, c, awaitDecider(t, ns, c.name, c.decider, c.reason)))
+		record(c, judge(t, checks, c, awaitDecider(t, ns, c.name, c.decider, c.reason)))
 	})
 
 	// Between create and modelroute's first reconcile the model has no
@@ -270,6 +285,31 @@ func TestGitOpsHealth(t *testing.T) {
 	})
 
 	checkArgoCDTestdata(t, got)
+	checkReasonTable(t, verdicts)
+}
+
+// checkReasonTable checks the table of every reason in docs/gitops.md
+// against the verdicts the tools gave: one row per reason judged here.
+func checkReasonTable(t *testing.T, verdicts map[string][3]string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "docs", "gitops.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, _ := strings.Cut(string(data), "## Every reason")
+	table, _, _ = strings.Cut(table, "\n## ")
+	rows := map[string][3]string{}
+	for _, line := range strings.Split(table, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) != 7 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		reason := strings.Trim(strings.TrimSpace(cells[1]), "`")
+		rows[reason] = [3]string{strings.TrimSpace(cells[3]), strings.TrimSpace(cells[4]), strings.TrimSpace(cells[5])}
+	}
+	if diff := gocmp.Diff(verdicts, rows); diff != "" {
+		t.Errorf("docs/gitops.md's table of every reason differs from the tools' verdicts (-tools +docs):\n%s", diff)
+	}
 }
 
 // numbered is a comma-separated list of n names from format.

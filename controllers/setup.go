@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -74,18 +75,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		metrics = NewConditionMetrics()
 	}
 	c := mgr.GetClient()
-	in := inputReader{client: c, unserved: unservedPools}
-	recorder := mgr.GetEventRecorder(FieldManager)
-	writes := &ownWrites{}
-	writer := childWriter{client: c, reader: mgr.GetAPIReader(), created: &recentCreates{}, writes: writes}
-	models := &ModelReconciler{
-		client: c, input: in, writer: writer, recorder: recorder, translator: translator, metrics: metrics, writes: writes,
-	}
+	models, pools := newReconcilers(c, mgr.GetAPIReader(), mgr.GetEventRecorder(FieldManager), translator, metrics, unservedPools)
 	serviceMode := opts.Config.Backend == translate.BackendService
-	if serviceMode {
-		models.services = newServiceErrors()
-	}
-	notEcho := builder.WithPredicates(writes.notEcho())
+	notEcho := builder.WithPredicates(models.writes.notEcho())
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("inferencemodel").
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(opts.Concurrency, 1)}).
@@ -126,13 +118,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if !serviceMode {
 		return nil
 	}
-	for _, g := range poolGroups {
-		if unservedPools[g.group] != "" {
-			continue
-		}
-		services := &PoolServiceReconciler{
-			client: c, input: in, writer: writer, recorder: recorder, translator: translator, pools: g, errors: models.services,
-		}
+	for _, services := range pools {
+		g := services.pools
 		err := ctrl.NewControllerManagedBy(mgr).
 			Named("shadowservice-"+g.group).
 			For(g.newObject()).
@@ -146,6 +133,33 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		}
 	}
 	return nil
+}
+
+// newReconcilers wires the reconcilers to c (reads from the cache, and
+// writes), reader (reads past the cache) and recorder: the model
+// reconciler, and in service mode one shadow-Service reconciler per served
+// pool group.
+func newReconcilers(c client.Client, reader client.Reader, recorder events.EventRecorder, translator *translate.Translator,
+	metrics *ConditionMetrics, unservedPools map[string]string) (*ModelReconciler, []*PoolServiceReconciler) {
+	in := inputReader{client: c, unserved: unservedPools}
+	writes := &ownWrites{}
+	writer := childWriter{client: c, reader: reader, created: &recentCreates{}, writes: writes}
+	models := &ModelReconciler{
+		client: c, input: in, writer: writer, recorder: recorder, translator: translator, metrics: metrics, writes: writes,
+	}
+	if translator.Config().Backend != translate.BackendService {
+		return models, nil
+	}
+	models.services = newServiceErrors()
+	var pools []*PoolServiceReconciler
+	for _, g := range poolGroups {
+		if unservedPools[g.group] == "" {
+			pools = append(pools, &PoolServiceReconciler{
+				client: c, input: in, writer: writer, recorder: recorder, translator: translator, pools: g, errors: models.services,
+			})
+		}
+	}
+	return models, pools
 }
 
 // unserved says why the API server does not serve gvk ("" when it does):

@@ -49,15 +49,15 @@ func TestMain(m *testing.M) {
 	os.Exit(runSuite(m))
 }
 
-// runSuite starts the control plane, runs the tests and stops every process
-// it started, whatever happens: on a normal return through Stop, on a
-// signal through the handler below, and when this process dies without
-// either (a panic in a test, `go test -timeout`) through localcluster's
-// reaper.
+// runSuite runs the tests and stops every process the control plane
+// started, whatever happens: on a normal return, on a signal through the
+// handler below, and when this process dies without either (a panic in a
+// test, `go test -timeout`) through localcluster's reaper. The control
+// plane starts with the first test that needs it (ensureCluster): the
+// reconcile tables run without one.
 func runSuite(m *testing.M) int {
-	var logs io.Writer = io.Discard
 	if os.Getenv("MODELROUTE_TEST_LOG") != "" {
-		logs = os.Stderr
+		testLogs = os.Stderr
 		ctrl.SetLogger(funcr.New(func(prefix, args string) { fmt.Fprintln(os.Stderr, prefix, args) }, funcr.Options{Verbosity: 1}))
 	} else {
 		ctrl.SetLogger(logr.Discard())
@@ -67,46 +67,74 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "building the scheme:", err)
 		return 1
 	}
-	started := time.Now()
-	cluster, err = localcluster.Start(localcluster.Options{ControllerManager: true, Log: logs})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting the local control plane:", err)
-		return 1
-	}
-	var stopOnce sync.Once
-	stop := func() {
-		stopOnce.Do(func() {
-			if err := cluster.Stop(); err != nil {
-				fmt.Fprintln(os.Stderr, "stopping the local control plane:", err)
-			}
-		})
-	}
-	defer stop()
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		sig := <-signals
 		fmt.Fprintf(os.Stderr, "%v: stopping the local control plane\n", sig)
-		stop()
+		stopCluster()
 		os.Exit(1)
 	}()
+	defer stopCluster()
+	return m.Run()
+}
 
+var (
+	// testLogs receives the control plane's output (MODELROUTE_TEST_LOG).
+	testLogs     io.Writer = io.Discard
+	clusterOnce  sync.Once
+	clusterErr   error
+	stopOnce     sync.Once
+	clusterMutex sync.Mutex
+)
+
+// ensureCluster starts the shared control plane on first use (the garbage
+// collector working, the tests' Gateways in place) and fails t if it
+// could not.
+func ensureCluster(t testing.TB) {
+	t.Helper()
+	clusterOnce.Do(func() { clusterErr = startCluster() })
+	if clusterErr != nil {
+		t.Fatalf("starting the local control plane: %v", clusterErr)
+	}
+}
+
+func startCluster() error {
+	started := time.Now()
+	c, err := localcluster.Start(localcluster.Options{ControllerManager: true, Log: testLogs})
+	if err != nil {
+		return err
+	}
+	clusterMutex.Lock()
+	cluster = c
+	clusterMutex.Unlock()
 	if k8s, err = client.New(cluster.Config, client.Options{Scheme: scheme}); err != nil {
-		fmt.Fprintln(os.Stderr, "creating the test client:", err)
-		return 1
+		return fmt.Errorf("creating the test client: %w", err)
 	}
 	if err := testGateways.Create(context.Background(), k8s); err != nil {
-		fmt.Fprintln(os.Stderr, "creating the tests' Gateways:", err)
-		return 1
+		return fmt.Errorf("creating the tests' Gateways: %w", err)
 	}
-	gcCtx, gcCancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer gcCancel()
-	if err := cluster.WaitForGarbageCollector(gcCtx); err != nil {
-		fmt.Fprintln(os.Stderr, "kube-controller-manager's garbage collector is not working:", err)
-		return 1
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := cluster.WaitForGarbageCollector(ctx); err != nil {
+		return fmt.Errorf("kube-controller-manager's garbage collector is not working: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "local control plane ready in %s\n", time.Since(started).Round(100*time.Millisecond))
-	return m.Run()
+	return nil
+}
+
+// stopCluster stops the control plane if it was started; idempotent.
+func stopCluster() {
+	stopOnce.Do(func() {
+		clusterMutex.Lock()
+		defer clusterMutex.Unlock()
+		if cluster == nil {
+			return
+		}
+		if err := cluster.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping the local control plane:", err)
+		}
+	})
 }
 
 // testGateways are the parent Gateways of the tests' routes: no Gateway
@@ -127,6 +155,7 @@ func testContext(t *testing.T) context.Context {
 // (by kube-controller-manager's namespace controller, not waited for).
 func newNamespace(t *testing.T) string {
 	t.Helper()
+	ensureCluster(t)
 	prefix := strings.ToLower(strings.TrimPrefix(t.Name(), "Test"))
 	prefix = strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {

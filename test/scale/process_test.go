@@ -199,3 +199,13 @@ func (c *controllerProcess) modelQueue() (busy, reconciled float64, err error) {
 func controllerEnvironment() []string {
 	return slices.DeleteFunc(strings.Split(*envFlag, ","), func(kv string) bool { return kv == "" })
 }
+
+// rss is the process's resident set size now, from its metrics
+// (process_resident_memory_bytes, the Prometheus process collector's).
+func (c *controllerProcess) rss() (int64, error) {
+	m, err := c.Scrape()
+	if err != nil {
+		return 0, err
+	}
+	return int64(m.Sum("process_resident_memory_bytes", nil)), nil
+}

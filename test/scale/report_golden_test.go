@@ -19,22 +19,30 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden.md from rende
 // testdata/*.golden.md (go test -tags bench -run TestReportTemplate
 // ./test/scale/ -update rewrites them). It needs no control plane.
 func TestReportTemplate(t *testing.T) {
+	missedFlags := benchFlags{concurrency: 16, qps: 12.5, burst: 25, perPool: 5, edits: 7, syncPeriod: 90 * time.Second, controllerEnv: "GOGC=25"}
 	for _, tc := range []struct {
 		name   string
 		flags  benchFlags
-		env    environment
-		sizes  []*sizeResult
+		render func() string // after the flags are set
 		golden string
 	}{
-		{"measured", defaultBenchFlags, measuredEnv(), measuredSizes(), "report.golden.md"},
-		{"missed", benchFlags{concurrency: 16, qps: 12.5, burst: 25, perPool: 5, edits: 7, syncPeriod: 90 * time.Second, controllerEnv: "GOGC=25"},
-			missedEnv(), missedSizes(), "report_missed.golden.md"},
-		{"unthrottled only", defaultBenchFlags, measuredEnv(), unthrottledOnly(measuredSizes()), "report_unthrottled.golden.md"},
-		{"empty", defaultBenchFlags, environment{GOOS: "linux", GOARCH: "amd64"}, []*sizeResult{{N: 10, Pools: 1}}, "report_empty.golden.md"},
+		{"measured", defaultBenchFlags, func() string { return renderReport(measuredEnv(), measuredSizes()) }, "report.golden.md"},
+		{"missed", missedFlags, func() string { return renderReport(missedEnv(), missedSizes()) }, "report_missed.golden.md"},
+		{"unthrottled only", defaultBenchFlags, func() string { return renderReport(measuredEnv(), unthrottledOnly(measuredSizes())) },
+			"report_unthrottled.golden.md"},
+		{"empty", defaultBenchFlags, func() string {
+			return renderReport(environment{GOOS: "linux", GOARCH: "amd64"}, []*sizeResult{{N: 10, Pools: 1}})
+		}, "report_empty.golden.md"},
+		{"foreign routes", defaultBenchFlags, func() string { return renderForeignReport(measuredEnv(), measuredForeign()) },
+			"report_foreign.golden.md"},
+		{"foreign routes, other flags", missedFlags, func() string {
+			return renderForeignReport(missedEnv(), &foreignResult{Models: 50, Pools: 10, Routes: 7, Namespaces: 3})
+		},
+			"report_foreign_empty.golden.md"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			setBenchFlags(t, tc.flags)
-			got := []byte(renderReport(tc.env, tc.sizes))
+			got := []byte(tc.render())
 			path := filepath.Join("testdata", tc.golden)
 			if *update {
 				if err := os.MkdirAll("testdata", 0o755); err != nil {
@@ -197,23 +205,25 @@ func measuredSizes() []*sizeResult {
 				HeapInuse: mebibytes(float64(s.rssT) * 0.7), HeapAlloc: mebibytes(float64(s.rssT) * 0.6),
 				FloorServerCPU: 0.012 * float64(n), ServerCPU: 0.013 * float64(n), ControllerCPU: 0.0035 * float64(n),
 			},
-			RestartReady: seconds(s.restartReady),
-			RestartDone:  seconds(s.restartDone),
-			Restart: counts{
-				{Verb: "GET", Resource: "(discovery)"}:       2,
-				{Verb: "WATCH", Resource: "httproutes"}:      1,
-				{Verb: "WATCH", Resource: "inferencemodels"}: 1,
-				{Verb: "WATCH", Resource: "inferencepools"}:  2,
+			Restart: restartRun{
+				Ready: seconds(s.restartReady),
+				Done:  seconds(s.restartDone),
+				Requests: counts{
+					{Verb: "GET", Resource: "(discovery)"}:       2,
+					{Verb: "WATCH", Resource: "httproutes"}:      1,
+					{Verb: "WATCH", Resource: "inferencemodels"}: 1,
+					{Verb: "WATCH", Resource: "inferencepools"}:  2,
+				},
+				Reconciles: float64(n),
+				HWM:        s.rssRestart<<20 + 1_003_520,
+				HeapInuse:  mebibytes(float64(s.rssRestart) * 0.7),
+				HeapAlloc:  mebibytes(float64(s.rssRestart) * 0.6),
 			},
-			RestartReconciles: float64(n),
-			SyncPeriod:        seconds(s.syncSeconds),
-			ResyncDone:        seconds(1.6 * s.syncSeconds),
-			Resync:            counts{},
-			ResyncReconciles:  float64(n),
-			Edits:             editLatencies(uint64(i), 50, s.p50, s.p99),
-			HWMRestart:        s.rssRestart<<20 + 1_003_520,
-			HeapInuseRestart:  mebibytes(float64(s.rssRestart) * 0.7),
-			HeapAllocRestart:  mebibytes(float64(s.rssRestart) * 0.6),
+			SyncPeriod:       seconds(s.syncSeconds),
+			ResyncDone:       seconds(1.6 * s.syncSeconds),
+			Resync:           counts{},
+			ResyncReconciles: float64(n),
+			Edits:            editLatencies(uint64(i), 50, s.p50, s.p99),
 		})
 	}
 	return rs
@@ -268,22 +278,49 @@ func missedSizes() []*sizeResult {
 		{
 			N: 50, Pools: 10, Setup: seconds(0.4),
 			Unthrottled: slow(1.0, 1.51, 12), Throttled: neverIdle,
-			RestartReady: seconds(0.04), RestartDone: seconds(0.05),
-			Restart:    counts{{Verb: "PUT", Resource: "httproutes"}: 50},
+			Restart: restartRun{Ready: seconds(0.04), Done: seconds(0.05),
+				Requests: counts{{Verb: "PUT", Resource: "httproutes"}: 50},
+				HWM:      13<<20 - 1, HeapInuse: mebibytes(4.51), HeapAlloc: mebibytes(3.5)},
 			SyncPeriod: 90 * time.Second, ResyncDone: seconds(95.2), Resync: counts{},
-			Edits:      []time.Duration{time.Second, 300 * time.Millisecond},
-			HWMRestart: 13<<20 - 1, HeapInuseRestart: mebibytes(4.51), HeapAllocRestart: mebibytes(3.5),
+			Edits: []time.Duration{time.Second, 300 * time.Millisecond},
 		},
 		{
 			N: 10_000, Pools: 2_000, Setup: 3 * time.Hour,
 			// ≤ 150 MiB is missed by a byte.
 			Unthrottled: slow(3600, 3600*1.2501, 150), Throttled: slow(3600, 3600, 150),
-			RestartReady: seconds(75), RestartDone: seconds(600.05),
-			Restart: counts{}, RestartReconciles: 10_000,
+			Restart: restartRun{Ready: seconds(75), Done: seconds(600.05), Requests: counts{}, Reconciles: 10_000,
+				HWM: 150<<20 + 1, HeapInuse: mebibytes(1600), HeapAlloc: mebibytes(1500)},
 			SyncPeriod: time.Hour + 30*time.Second, ResyncDone: 2*time.Hour + time.Minute,
 			Resync: counts{{Verb: "DELETE", Resource: "httproutes", Code: "404"}: 1}, ResyncReconciles: 20_000,
-			Edits:      []time.Duration{999 * time.Millisecond, 5 * time.Millisecond, 1500 * time.Millisecond, 999999 * time.Microsecond, 7 * time.Millisecond, 2 * time.Millisecond, 40 * time.Millisecond},
-			HWMRestart: 150<<20 + 1, HeapInuseRestart: mebibytes(1600), HeapAllocRestart: mebibytes(1500),
+			Edits: []time.Duration{999 * time.Millisecond, 5 * time.Millisecond, 1500 * time.Millisecond, 999999 * time.Microsecond, 7 * time.Millisecond, 2 * time.Millisecond, 40 * time.Millisecond},
 		},
+	}
+}
+
+// measuredForeign is a TestForeignRoutes run: a little more memory and
+// time with the foreign routes, a little less of some.
+func measuredForeign() *foreignResult {
+	started := func(hwm, rss int64, heap, ready, converged, cpu float64) run {
+		return run{QPS: 50, Burst: 100,
+			Ready: seconds(ready), Converged: seconds(converged), Settled: seconds(converged + 3.2),
+			Create: counts{
+				{Verb: "GET", Resource: "(discovery)"}:              2,
+				{Verb: "WATCH", Resource: "httproutes"}:             1,
+				{Verb: "POST", Resource: "httproutes"}:              1000,
+				{Verb: "PATCH", Resource: "inferencemodels/status"}: 1000,
+				{Verb: "POST", Resource: "events"}:                  1000,
+			},
+			HWM: hwm<<20 + 311_296, RSS: rss<<20 + 4096, HeapInuse: mebibytes(heap), HeapAlloc: mebibytes(heap * 0.9),
+			ControllerCPU: cpu,
+		}
+	}
+	restarted := func(hwm, rss int64, heap, ready, done float64) restartRun {
+		return restartRun{Ready: seconds(ready), Done: seconds(done), Reconciles: 1000,
+			HWM: hwm << 20, RSS: rss<<20 - 8192, HeapInuse: mebibytes(heap), HeapAlloc: mebibytes(heap * 0.9)}
+	}
+	return &foreignResult{
+		Models: 1000, Pools: 100, Routes: 50_000, Namespaces: 50, Setup: seconds(312.45),
+		Without: foreignRun{First: started(52, 49, 21.3, 1.2, 18.61, 5.07), Restart: restarted(47, 45, 16.25, 0.5, 2.1)},
+		With:    foreignRun{First: started(53, 48, 21.9, 1.9, 18.4, 5.3), Restart: restarted(47, 46, 16.25, 0.7, 2.3)},
 	}
 }

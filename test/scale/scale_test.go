@@ -73,6 +73,15 @@ type bench struct {
 	binary  string
 	dir     string
 	cfg     translate.Config
+	// allNamespaces runs the controller without --namespace, over every
+	// namespace, as the default install does (TestForeignRoutes); else it
+	// watches only its run's namespace.
+	allNamespaces bool
+
+	// What the run has used so far, for the report (see account).
+	started   time.Time
+	load      *loadSampler
+	cpuBefore cpuSnapshot
 }
 
 // sizeResult is what one round measured.
@@ -85,17 +94,12 @@ type sizeResult struct {
 	Unthrottled, Throttled run
 
 	// With the controller's default flags, after the throttled run.
-	RestartReady, RestartDone time.Duration
-	Restart                   counts
-	RestartReconciles         float64
-	SyncPeriod                time.Duration // of the resync process
-	ResyncDone                time.Duration // its start → every model reconciled again
-	Resync                    counts
-	ResyncReconciles          float64
-	Edits                     []time.Duration
-	HWMRestart                int64
-	HeapInuseRestart          float64
-	HeapAllocRestart          float64
+	Restart          restartRun
+	SyncPeriod       time.Duration // of the resync process
+	ResyncDone       time.Duration // its start → every model reconciled again
+	Resync           counts
+	ResyncReconciles float64
+	Edits            []time.Duration
 }
 
 // run is a floor and a first start of the controller over n new models
@@ -112,13 +116,25 @@ type run struct {
 	Create           counts        // requests until settled
 	AfterConvergence counts        // of those, after convergence
 	ClientMethods    map[string]float64
-	HWM              int64
+	HWM              int64 // peak RSS (VmHWM) once idle
+	RSS              int64 // RSS once idle
 	HeapInuse        float64
 	HeapAlloc        float64
 
 	// CPU-seconds until convergence: kube-apiserver's and etcd's, during
 	// the floor and during the controller's run, and the controller's.
 	FloorServerCPU, ServerCPU, ControllerCPU float64
+}
+
+// restartRun is a new process over converged models, counted until it has
+// reconciled every model and is idle.
+type restartRun struct {
+	Ready, Done          time.Duration // since the process started: caches synced, every model reconciled
+	Requests             counts        // until every model was reconciled
+	Reconciles           float64
+	HWM                  int64 // peak RSS (VmHWM), before the process is stopped
+	RSS                  int64 // RSS once every model was reconciled
+	HeapInuse, HeapAlloc float64
 }
 
 func TestScale(t *testing.T) {
@@ -130,13 +146,43 @@ func TestScale(t *testing.T) {
 		}
 		sizes = append(sizes, n)
 	}
-	ctrl.SetLogger(logr.Discard())
-	started := time.Now()
-	load := startLoadSampler()
-	cpuBefore := readCPU()
 	ctx := context.Background()
+	b, env := newBench(t)
 
-	b := &bench{dir: t.TempDir(), binary: *binaryFlag}
+	// The report is written after every round, so that a round that fails
+	// (or a run cut short) still leaves the sizes measured before it.
+	var results []*sizeResult
+	for i, n := range sizes {
+		r, err := b.round(ctx, t, n)
+		if err != nil && r == nil {
+			t.Fatalf("%d models: %v", n, err)
+		}
+		results = append(results, r)
+		last := i == len(sizes)-1
+		b.account(&env, last)
+		report := renderReport(env, results)
+		if last {
+			fmt.Println(report)
+		}
+		if path := outPath(); path != "" {
+			if err := writeReport(path, benchTarget, report); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("wrote %s (%d of %d sizes)", path, i+1, len(sizes))
+		}
+		if err != nil {
+			t.Fatalf("%d models, after measuring: %v", n, err)
+		}
+	}
+}
+
+// newBench starts what every test of the benchmark needs: its accounts of
+// time, load and CPU, the binary (built from the tree unless -binary), the
+// local control plane (stopped when the test ends) with the parent Gateway,
+// and an admin client; and it describes the environment for the report.
+func newBench(t *testing.T) (*bench, environment) {
+	ctrl.SetLogger(logr.Discard())
+	b := &bench{dir: t.TempDir(), binary: *binaryFlag, started: time.Now(), load: startLoadSampler(), cpuBefore: readCPU()}
 	if b.binary == "" {
 		b.binary = filepath.Join(b.dir, "modelroute")
 		build := exec.Command("go", "build", "-trimpath", "-o", b.binary, "./cmd/modelroute")
@@ -152,11 +198,11 @@ func TestScale(t *testing.T) {
 	if b.cluster, err = localcluster.Start(localcluster.Options{}); err != nil {
 		t.Fatalf("starting the local control plane: %v", err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		if err := b.cluster.Stop(); err != nil {
 			t.Errorf("stopping the control plane: %v", err)
 		}
-	}()
+	})
 	adminConfig := rest.CopyConfig(b.cluster.Config)
 	adminConfig.QPS = -1
 	if b.admin, err = client.New(adminConfig, client.Options{Scheme: b.scheme}); err != nil {
@@ -175,36 +221,18 @@ func TestScale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b, env
+}
 
-	// The report is written after every round, so that a round that fails
-	// (or a run cut short) still leaves the sizes measured before it.
-	var results []*sizeResult
-	for i, n := range sizes {
-		r, err := b.round(ctx, t, n)
-		if err != nil && r == nil {
-			t.Fatalf("%d models: %v", n, err)
-		}
-		results = append(results, r)
-		env.CPU = cpuBefore.until(readCPU())
-		env.Duration = time.Since(started)
-		if i == len(sizes)-1 {
-			env.Load = load.stop()
-		} else {
-			env.Load = load.sofar()
-		}
-		report := renderReport(env, results)
-		if i == len(sizes)-1 {
-			fmt.Println(report)
-		}
-		if path := outPath(); path != "" {
-			if err := writeReport(path, report); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("wrote %s (%d of %d sizes)", path, i+1, len(sizes))
-		}
-		if err != nil {
-			t.Fatalf("%d models, after measuring: %v", n, err)
-		}
+// account puts into env the time and CPU the run has used so far, and the
+// load during it; last stops the load sampler.
+func (b *bench) account(env *environment, last bool) {
+	env.CPU = b.cpuBefore.until(readCPU())
+	env.Duration = time.Since(b.started)
+	if last {
+		env.Load = b.load.stop()
+	} else {
+		env.Load = b.load.sofar()
 	}
 }
 
@@ -317,9 +345,12 @@ func clientLimits(qps float64, burst int) string {
 }
 
 // controllerArgs are the flags of the controller of namespace ns.
-func controllerArgs(ns string, qps float64, burst int) []string {
-	args := []string{"--namespace", ns, "--parent-ref", parentRef, "--concurrency", strconv.Itoa(*concurrency),
+func (b *bench) controllerArgs(ns string, qps float64, burst int) []string {
+	args := []string{"--parent-ref", parentRef, "--concurrency", strconv.Itoa(*concurrency),
 		"--kube-api-qps", strconv.FormatFloat(qps, 'f', -1, 64)}
+	if !b.allNamespaces {
+		args = append(args, "--namespace", ns)
+	}
 	if burst > 0 {
 		args = append(args, "--kube-api-burst", strconv.Itoa(burst))
 	}
@@ -357,7 +388,7 @@ func (b *bench) firstStart(ctx context.Context, t *testing.T, r *run, ns string,
 	}
 	defer proxy.Close()
 	serverCPU := controlPlaneCPU()
-	proc, err := startController(b.binary, kubeconfig, filepath.Join(b.dir, "controller-"+ns+".log"), controllerArgs(ns, r.QPS, r.Burst)...)
+	proc, err := startController(b.binary, kubeconfig, filepath.Join(b.dir, "controller-"+ns+".log"), b.controllerArgs(ns, r.QPS, r.Burst)...)
 	if err != nil {
 		return err
 	}
@@ -401,6 +432,9 @@ wait:
 	m.Series("rest_client_requests_total", func(labels map[string]string, v float64) {
 		r.ClientMethods[labels["method"]] += v
 	})
+	if r.RSS, err = proc.rss(); err != nil {
+		return err
+	}
 	proc.profile(t, "heap-"+ns+".pprof", "heap")
 	if r.HWM, err = proc.PeakRSS(); err != nil {
 		return err
@@ -425,40 +459,19 @@ func (b *bench) afterwards(ctx context.Context, t *testing.T, r *sizeResult, ns 
 		return err
 	}
 	defer proxy.Close()
-	args := controllerArgs(ns, *qps, *burst)
+	args := b.controllerArgs(ns, *qps, *burst)
 
 	// Restart: a new process over the converged models; then edits.
-	before := proxy.Snapshot()
-	proc, err := startController(b.binary, kubeconfig, filepath.Join(b.dir, "controller-"+ns+"-restart.log"), args...)
+	r.Restart, err = b.restart(ctx, t, proxy, kubeconfig, ns, n, args, func() (err error) {
+		r.Edits, err = b.editLatencies(ctx, tr, ns, *edits)
+		return err
+	})
 	if err != nil {
-		return err
-	}
-	defer proc.stop()
-	if r.RestartReady, err = proc.waitReady(ctx); err != nil {
-		return err
-	}
-	if err := waitReconciled(ctx, proc, proxy, n); err != nil {
-		return err
-	}
-	r.RestartDone = time.Since(proc.started)
-	r.Restart = proxy.Snapshot().Minus(before)
-	if _, r.RestartReconciles, err = proc.modelQueue(); err != nil {
-		return err
-	}
-	if r.Edits, err = b.editLatencies(ctx, tr, ns, *edits); err != nil {
-		return err
-	}
-	proc.profile(t, "heap-"+ns+"-restart.pprof", "heap")
-	if r.HWMRestart, err = proc.PeakRSS(); err != nil {
-		return err
-	}
-	r.HeapInuseRestart, r.HeapAllocRestart = proc.heapPeaks()
-	if err := proc.stop(); err != nil {
 		return err
 	}
 	// Logged as well as reported: the report needs every later phase to succeed.
 	t.Logf("%d models: restart reconciled every model after %s with %d writes, RSS %d MiB; edit p99 %s", n,
-		r.RestartDone.Round(time.Millisecond), writes(r.Restart), r.HWMRestart>>20, percentile(r.Edits, 99))
+		r.Restart.Done.Round(time.Millisecond), writes(r.Restart.Requests), r.Restart.HWM>>20, percentile(r.Edits, 99))
 
 	// Resync: one more process, with a sync period long enough for its
 	// start to be over (twice the restart) before an informer can resync,
@@ -467,8 +480,8 @@ func (b *bench) afterwards(ctx context.Context, t *testing.T, r *sizeResult, ns 
 	// first list, and skips a tick that comes less than a period after a
 	// handler was added, which the controllers do once the caches have
 	// synced (see docs/controller.md).
-	r.SyncPeriod = max(*syncPeriod, (2 * r.RestartDone).Round(time.Second))
-	proc, err = startController(b.binary, kubeconfig, filepath.Join(b.dir, "controller-"+ns+"-resync.log"),
+	r.SyncPeriod = max(*syncPeriod, (2 * r.Restart.Done).Round(time.Second))
+	proc, err := startController(b.binary, kubeconfig, filepath.Join(b.dir, "controller-"+ns+"-resync.log"),
 		append(args, "--sync-period", r.SyncPeriod.String())...)
 	if err != nil {
 		return err
@@ -477,7 +490,7 @@ func (b *bench) afterwards(ctx context.Context, t *testing.T, r *sizeResult, ns 
 	if err := waitReconciled(ctx, proc, proxy, n); err != nil {
 		return err
 	}
-	before = proxy.Snapshot()
+	before := proxy.Snapshot()
 	_, started, err := proc.modelQueue()
 	if err != nil {
 		return err
@@ -509,6 +522,46 @@ func (b *bench) afterwards(ctx context.Context, t *testing.T, r *sizeResult, ns 
 	r.ResyncReconciles = reconciled - started
 	r.Resync = proxy.Snapshot().Minus(before)
 	return proc.stop()
+}
+
+// restart starts a controller with args over the n converged models of ns,
+// counting its requests through proxy (whose kubeconfig it is given), waits
+// until it has reconciled every model and is idle, runs then (nil: nothing)
+// in its presence, and stops it.
+func (b *bench) restart(ctx context.Context, t *testing.T, proxy *harness.CountingProxy, kubeconfig, ns string, n int,
+	args []string, then func() error) (restartRun, error) {
+	var r restartRun
+	before := proxy.Snapshot()
+	proc, err := startController(b.binary, kubeconfig, filepath.Join(b.dir, "controller-"+ns+"-restart.log"), args...)
+	if err != nil {
+		return r, err
+	}
+	defer proc.stop()
+	if r.Ready, err = proc.waitReady(ctx); err != nil {
+		return r, err
+	}
+	if err := waitReconciled(ctx, proc, proxy, n); err != nil {
+		return r, err
+	}
+	r.Done = time.Since(proc.started)
+	r.Requests = proxy.Snapshot().Minus(before)
+	if _, r.Reconciles, err = proc.modelQueue(); err != nil {
+		return r, err
+	}
+	if r.RSS, err = proc.rss(); err != nil {
+		return r, err
+	}
+	if then != nil {
+		if err := then(); err != nil {
+			return r, err
+		}
+	}
+	proc.profile(t, "heap-"+ns+"-restart.pprof", "heap")
+	if r.HWM, err = proc.PeakRSS(); err != nil {
+		return r, err
+	}
+	r.HeapInuse, r.HeapAlloc = proc.heapPeaks()
+	return r, proc.stop()
 }
 
 // populate creates pools and then models in a new namespace ns, with

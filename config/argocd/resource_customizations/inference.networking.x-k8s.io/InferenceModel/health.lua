@@ -1,10 +1,10 @@
 -- Argo CD health of an InferenceModel routed by modelroute.
 -- Degraded: modelroute's Stalled condition (a ResolvedRefs, Accepted or
--- Programmed condition is False: something needs a person).
+-- Programmed condition is False for a reason a person must fix).
 -- Healthy: ResolvedRefs, Accepted and Programmed all True.
 -- Progressing: anything else, such as a model modelroute has yet to
--- reconcile at its current generation, or a route its Gateway has yet to
--- accept (modelroute's Reconciling condition).
+-- reconcile at its current generation, a route its Gateway has yet to
+-- accept, or a pool or Gateway not created yet (modelroute's Reconciling).
 -- Uses only Lua's base library: Argo CD opens no string library.
 local hs = {}
 local generation = obj.metadata.generation or 0
