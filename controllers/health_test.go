@@ -1,6 +1,7 @@
 package controllers_test
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"flag"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	gocmp "github.com/google/go-cmp/cmp"
 	gocmpopts "github.com/google/go-cmp/cmp/cmpopts"
@@ -18,6 +20,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	kubectlwait "k8s.io/kubectl/pkg/cmd/wait"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -286,6 +292,45 @@ func TestGitOpsHealth(t *testing.T) {
 
 	checkArgoCDTestdata(t, got)
 	checkReasonTable(t, verdicts)
+
+	// What KServe and Knative users type: kubectl's own wait, run
+	// in-process. It returns for a routed model, and times out for one
+	// whose route still waits for its Gateway.
+	t.Run("kubectl wait --for=condition=Ready", func(t *testing.T) {
+		if err := kubectlWait(t, ns, "routed", "condition=Ready", 20*time.Second); err != nil {
+			t.Errorf("kubectl wait on the routed model: %v", err)
+		}
+		if err := kubectlWait(t, ns, "awaiting-gateway", "condition=Ready", 2*time.Second); err == nil || !strings.Contains(err.Error(), "timed out") {
+			t.Errorf("kubectl wait on a model waiting for its Gateway: %v; want a timeout", err)
+		}
+	})
+}
+
+// kubectlWait runs `kubectl wait inferencemodel/NAME -n NS --for=FOR
+// --timeout=TIMEOUT` with kubectl's own code (the command's Run would exit
+// the process on an error).
+func kubectlWait(t *testing.T, ns, name, forCondition string, timeout time.Duration) error {
+	t.Helper()
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := cluster.WriteKubeconfig(kubeconfig, "kubectl"); err != nil {
+		t.Fatal(err)
+	}
+	getter := genericclioptions.NewConfigFlags(true)
+	getter.KubeConfig, getter.Namespace, getter.CacheDir = &kubeconfig, &ns, ptr.To(t.TempDir())
+	var out, errOut bytes.Buffer
+	flags := kubectlwait.NewWaitFlags(getter, genericiooptions.IOStreams{Out: &out, ErrOut: &errOut})
+	flags.ForCondition, flags.Timeout = []string{forCondition}, timeout
+	o, err := flags.ToOptions([]string{"inferencemodel/" + name})
+	if err != nil {
+		return err
+	}
+	if err := o.RunWaitContext(context.Background()); err != nil {
+		return fmt.Errorf("%w (%s)", err, strings.TrimSpace(errOut.String()))
+	}
+	if want := "inferencemodel.inference.networking.x-k8s.io/" + name + " condition met"; strings.TrimSpace(out.String()) != want {
+		return fmt.Errorf("kubectl printed %q; want %q", out.String(), want)
+	}
+	return nil
 }
 
 // checkReasonTable checks the table of every reason in docs/gitops.md

@@ -593,11 +593,13 @@ func TestReconcileTable(t *testing.T) {
 
 		// (7) Stalled only when a person must act.
 		{
-			name:    "no pool yet: Reconciling, not Stalled",
-			objects: func(t *testing.T) []client.Object { return []client.Object{tableGateway("main", "c"), tableClass(), chat()} },
-			writes:  firstStatus,
-			events:  []string{"Warning PoolNotFound", "Normal Accepted"},
-			status:  []string{"ResolvedRefs=False/PoolNotFound", acceptedOK, "Ready=False/PoolNotFound", "Reconciling=True/PoolNotFound"},
+			name: "no pool yet: Reconciling, not Stalled",
+			objects: func(t *testing.T) []client.Object {
+				return []client.Object{tableGateway("main", "c"), tableClass(), chat()}
+			},
+			writes: firstStatus,
+			events: []string{"Warning PoolNotFound", "Normal Accepted"},
+			status: []string{"ResolvedRefs=False/PoolNotFound", acceptedOK, "Ready=False/PoolNotFound", "Reconciling=True/PoolNotFound"},
 		},
 		{
 			name: "re-created under the same name: the old route is deleted (UID precondition), not a RouteConflict",
