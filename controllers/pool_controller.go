@@ -49,11 +49,16 @@ type PoolServiceReconciler struct {
 
 // Reconcile handles one InferencePool.
 func (r *PoolServiceReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	key := PoolIndexKey(req.Namespace, r.pools.group, req.Name)
 	pool := r.pools.newObject()
 	if ok, err := r.input.get(ctx, req.NamespacedName, pool); err != nil || !ok {
-		return reconcile.Result{}, err // gone: the garbage collector removes its Service
+		if err == nil {
+			// Gone: the garbage collector removes its Service, and its
+			// models report PoolNotFound.
+			r.errors.set(key, "")
+		}
+		return reconcile.Result{}, err
 	}
-	key := PoolIndexKey(req.Namespace, r.pools.group, req.Name)
 	var models v1alpha2.InferenceModelList
 	if err := r.client.List(ctx, &models, client.MatchingFields{IndexModelPool: key}); err != nil {
 		return reconcile.Result{}, err
