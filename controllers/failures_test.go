@@ -13,6 +13,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -54,7 +55,7 @@ func hasRefusal(m *v1alpha2.InferenceModel, generation int64, reason, prefix str
 		{translate.ConditionReady, metav1.ConditionFalse},
 		{translate.ConditionStalled, metav1.ConditionTrue},
 	} {
-		got := findCondition(m.Status.Conditions, c.t)
+		got := meta.FindStatusCondition(m.Status.Conditions, c.t)
 		switch {
 		case got == nil:
 			return fmt.Errorf("no %s condition: %v", c.t, m.Status.Conditions)
@@ -62,15 +63,6 @@ func hasRefusal(m *v1alpha2.InferenceModel, generation int64, reason, prefix str
 			return fmt.Errorf("%s is %s/%s of generation %d; want %s/%s of %d", c.t, got.Status, got.Reason, got.ObservedGeneration, c.status, reason, generation)
 		case !strings.HasPrefix(got.Message, prefix) || !strings.Contains(got.Message, "refused by the test's admission policy"):
 			return fmt.Errorf("%s message %q; want it to start with %q and quote the policy", c.t, got.Message, prefix)
-		}
-	}
-	return nil
-}
-
-func findCondition(conditions []metav1.Condition, t string) *metav1.Condition {
-	for i := range conditions {
-		if conditions[i].Type == t {
-			return &conditions[i]
 		}
 	}
 	return nil
@@ -234,9 +226,9 @@ func TestRecreatedModelReplacesItsRoute(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		p, r := findCondition(m.Status.Conditions, translate.ConditionProgrammed), findCondition(m.Status.Conditions, translate.ConditionReconciling)
+		p, r := meta.FindStatusCondition(m.Status.Conditions, translate.ConditionProgrammed), meta.FindStatusCondition(m.Status.Conditions, translate.ConditionReconciling)
 		if p == nil || p.Status != metav1.ConditionUnknown || !strings.Contains(p.Message, "belongs to a deleted InferenceModel of the same name") ||
-			r == nil || r.Status != metav1.ConditionTrue || findCondition(m.Status.Conditions, translate.ConditionStalled) != nil {
+			r == nil || r.Status != metav1.ConditionTrue || meta.FindStatusCondition(m.Status.Conditions, translate.ConditionStalled) != nil {
 			return fmt.Errorf("conditions %v; want Programmed Unknown for the old route, Reconciling, not Stalled", m.Status.Conditions)
 		}
 		return nil

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -169,7 +170,7 @@ func TestObserve(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := out.Models[0].Observe(tc.obs)
-			c := findCondition(got, "Programmed")
+			c := meta.FindStatusCondition(got, "Programmed")
 			if c == nil || c.ObservedGeneration != 7 {
 				t.Fatalf("conditions %v: want Programmed for the model's generation 7", got)
 			}
@@ -189,15 +190,6 @@ func cmpOr[T any](a, b []T) []T {
 		return a
 	}
 	return b
-}
-
-func findCondition(cs []metav1.Condition, t string) *metav1.Condition {
-	for i := range cs {
-		if cs[i].Type == t {
-			return &cs[i]
-		}
-	}
-	return nil
 }
 
 func TestRequiredFeatures(t *testing.T) {
