@@ -18,10 +18,10 @@ import (
 	"sigs.k8s.io/gateway-api/pkg/features"
 
 	"github.com/modelroute/modelroute/conformance"
-	"github.com/modelroute/modelroute/conformance/embedded"
 	"github.com/modelroute/modelroute/conformance/tests"
 	"github.com/modelroute/modelroute/controllers"
-	"github.com/modelroute/modelroute/internal/testing/localcluster"
+	"github.com/modelroute/modelroute/internal/localstack"
+	"github.com/modelroute/modelroute/internal/localstack/controlplane"
 	"github.com/modelroute/modelroute/translate"
 )
 
@@ -47,7 +47,7 @@ func TestConformance(t *testing.T) {
 	var s *conformance.Suite
 	report := *reportOutput
 	if kubeconfig() == "" {
-		env, err := embedded.Start(context.Background(), embedded.Options{})
+		env, err := localstack.Start(context.Background(), localstack.Options{})
 		if err != nil {
 			t.Fatalf("starting the embedded stack: %v", err)
 		}
@@ -58,7 +58,7 @@ func TestConformance(t *testing.T) {
 		})
 		s = env.Suite
 		if report == "" {
-			report = filepath.Join(localcluster.RepoRoot(), "bin", "conformance-report.yaml")
+			report = filepath.Join(controlplane.RepoRoot(), "bin", "conformance-report.yaml")
 		}
 	} else {
 		s = clusterSuite(t)

@@ -8,8 +8,8 @@
 //
 // The tests themselves are in package conformance/tests, one per file. The
 // suite runs against any cluster where modelroute runs (see
-// docs/conformance.md), or on the embedded stack of package
-// conformance/embedded: a local control
+// docs/conformance.md), or on the local stack of package
+// internal/localstack: a local control
 // plane, modelroute in-process and Traefik, which is what `make test` does.
 package conformance
 

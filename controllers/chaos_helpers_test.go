@@ -28,8 +28,8 @@ import (
 
 	inferencev1 "github.com/modelroute/modelroute/api/v1"
 	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/internal/localstack/controlplane"
 	"github.com/modelroute/modelroute/internal/testing/harness"
-	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
 
@@ -90,7 +90,7 @@ type controllerProcess struct {
 // startController runs `modelroute controller` against cluster with the
 // chaos Gateway, no probes, and args. It is stopped (SIGTERM, then SIGKILL)
 // when the test ends, and its log printed if the test failed.
-func startController(t *testing.T, bin, name string, cluster *localcluster.Cluster, args ...string) *controllerProcess {
+func startController(t *testing.T, bin, name string, cluster *controlplane.Cluster, args ...string) *controllerProcess {
 	t.Helper()
 	c := &controllerProcess{name: name, out: &harness.SyncBuffer{}}
 	var err error

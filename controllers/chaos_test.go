@@ -33,8 +33,8 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/internal/localstack/controlplane"
 	"github.com/modelroute/modelroute/internal/testing/harness"
-	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
 
@@ -153,13 +153,13 @@ func testControllerKilledMidBurst(t *testing.T, bin string) {
 // after. A control plane of its own: the shared one stays untouched.
 func testAPIServerRestartedMidBurst(t *testing.T, bin string) {
 	ctx := testContext(t)
-	shared := localcluster.ChildPIDs("kube-apiserver")
-	own, err := localcluster.Start(localcluster.Options{})
+	shared := controlplane.ChildPIDs("kube-apiserver")
+	own, err := controlplane.Start(controlplane.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ownAPIServer int
-	for _, pid := range localcluster.ChildPIDs("kube-apiserver") {
+	for _, pid := range controlplane.ChildPIDs("kube-apiserver") {
 		if !slices.Contains(shared, pid) {
 			ownAPIServer = pid
 		}
@@ -223,7 +223,7 @@ func testAPIServerRestartedMidBurst(t *testing.T, bin string) {
 		t.Fatal(err)
 	}
 	port := api.SecureServing.Port
-	before := localcluster.ChildPIDs("kube-apiserver")
+	before := controlplane.ChildPIDs("kube-apiserver")
 	stopping := time.Now()
 	// Stopped the way envtest's Stop does it, SIGTERM and later SIGKILL,
 	// but with 5s for the later instead of 20s: kube-apiserver stops
@@ -256,9 +256,9 @@ func testAPIServerRestartedMidBurst(t *testing.T, bin string) {
 	api.CertDir = certDir
 	starting := time.Now()
 	err = api.Start()
-	for _, pid := range localcluster.ChildPIDs("kube-apiserver") {
+	for _, pid := range controlplane.ChildPIDs("kube-apiserver") {
 		if !slices.Contains(before, pid) {
-			releaseRestarted = localcluster.Reap(pid)
+			releaseRestarted = controlplane.Reap(pid)
 		}
 	}
 	if err != nil {

@@ -30,9 +30,9 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/internal/localstack/controlplane"
 	"github.com/modelroute/modelroute/internal/render"
 	"github.com/modelroute/modelroute/internal/testing/harness"
-	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
 
@@ -561,14 +561,14 @@ func resultFor(out translate.Output, ns, name string) (translate.ModelResult, bo
 // and Gateway API CRDs), the controller starts, and models say that their
 // pool cannot be found because its CRD is not installed.
 func TestInferencePoolCRDsAbsent(t *testing.T) {
-	crds, err := localcluster.CRDPaths()
+	crds, err := controlplane.CRDPaths()
 	if err != nil {
 		t.Fatal(err)
 	}
-	bases := filepath.Join(localcluster.RepoRoot(), "config", "crd", "bases")
+	bases := filepath.Join(controlplane.RepoRoot(), "config", "crd", "bases")
 	crds = slices.DeleteFunc(crds, func(p string) bool { return p == bases })
 	crds = append(crds, filepath.Join(bases, "inference.networking.x-k8s.io_inferencemodels.yaml"))
-	bare, err := localcluster.Start(localcluster.Options{CRDs: crds})
+	bare, err := controlplane.Start(controlplane.Options{CRDs: crds})
 	if err != nil {
 		t.Fatalf("starting a control plane without the InferencePool CRDs: %v", err)
 	}
@@ -637,7 +637,7 @@ func TestInferencePoolCRDsAbsent(t *testing.T) {
 	// release, say): modelroute does not read it, and says which it serves.
 	t.Run("another version served", func(t *testing.T) {
 		crd := &apiextensionsv1.CustomResourceDefinition{}
-		data, err := os.ReadFile(filepath.Join(localcluster.RepoRoot(), "config", "crd", "bases", "inference.networking.k8s.io_inferencepools.yaml"))
+		data, err := os.ReadFile(filepath.Join(controlplane.RepoRoot(), "config", "crd", "bases", "inference.networking.k8s.io_inferencepools.yaml"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,9 +42,9 @@ import (
 	inferencev1 "github.com/modelroute/modelroute/api/v1"
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/internal/install"
+	"github.com/modelroute/modelroute/internal/localstack/controlplane"
 	"github.com/modelroute/modelroute/internal/manifests"
 	"github.com/modelroute/modelroute/internal/testing/harness"
-	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
 
@@ -97,7 +97,7 @@ func variantObjects(t *testing.T, v rbacVariant, watched string) []*unstructured
 	if v.namespaced {
 		opts.Namespace = watched
 	}
-	yml, err := install.Manifests(filepath.Join(localcluster.RepoRoot(), "config", "default"), opts)
+	yml, err := install.Manifests(filepath.Join(controlplane.RepoRoot(), "config", "default"), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -547,8 +547,8 @@ func (env *privilegeEnv) forbiddenRequests() []forbiddenRequest {
 // identity, leader election and metrics included, none of its requests
 // denied.
 func TestLeastPrivilege(t *testing.T) {
-	if !slices.Contains(localcluster.AdmissionPlugins, "OwnerReferencesPermissionEnforcement") {
-		t.Fatalf("the control plane's admission plugins %v lack OwnerReferencesPermissionEnforcement", localcluster.AdmissionPlugins)
+	if !slices.Contains(controlplane.AdmissionPlugins, "OwnerReferencesPermissionEnforcement") {
+		t.Fatalf("the control plane's admission plugins %v lack OwnerReferencesPermissionEnforcement", controlplane.AdmissionPlugins)
 	}
 	for _, v := range rbacVariants {
 		t.Run(v.name, func(t *testing.T) { leastPrivilege(t, v) })

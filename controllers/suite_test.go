@@ -30,14 +30,14 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/modelroute/modelroute/controllers"
+	"github.com/modelroute/modelroute/internal/localstack/controlplane"
 	"github.com/modelroute/modelroute/internal/testing/harness"
-	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
 
 var (
 	// cluster is the control plane every test shares.
-	cluster *localcluster.Cluster
+	cluster *controlplane.Cluster
 	// scheme holds every type the controller and the tests use.
 	scheme *runtime.Scheme
 	// k8s is the tests' own admin client: it reads the API server directly
@@ -101,7 +101,7 @@ func ensureCluster(t testing.TB) {
 
 func startCluster() error {
 	started := time.Now()
-	c, err := localcluster.Start(localcluster.Options{ControllerManager: true, Log: testLogs})
+	c, err := controlplane.Start(controlplane.Options{ControllerManager: true, Log: testLogs})
 	if err != nil {
 		return err
 	}

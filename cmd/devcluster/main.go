@@ -3,7 +3,7 @@
 // pinned Go modules), runs the modelroute binary's controller against them,
 // applies config/samples, and prints the generated routes and every
 // InferenceModel's conditions (`make run`). With -demo (`make demo`) it runs
-// the conformance suite's embedded stack instead — modelroute in service
+// the local stack (internal/localstack) instead — modelroute in service
 // mode and Traefik as the Gateway — starts echo model servers for the
 // samples' pools and sends requests through Traefik, showing which pool
 // answered each model. It keeps running (for kubectl) until Ctrl-C unless
@@ -39,10 +39,10 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
-	"github.com/modelroute/modelroute/conformance/embedded"
 	"github.com/modelroute/modelroute/controllers"
+	"github.com/modelroute/modelroute/internal/localstack"
+	"github.com/modelroute/modelroute/internal/localstack/controlplane"
 	"github.com/modelroute/modelroute/internal/manifests"
-	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/internal/translateflags"
 	"github.com/modelroute/modelroute/translate"
 )
@@ -76,7 +76,7 @@ func main() {
 // run starts the control plane and the modelroute binary's controller.
 func run(ctx context.Context, binary, samples string, once bool, controllerArgs []string) error {
 	say("starting etcd, kube-apiserver and kube-controller-manager (the first run builds them)")
-	cluster, err := localcluster.Start(localcluster.Options{ControllerManager: true, Log: os.Stderr})
+	cluster, err := controlplane.Start(controlplane.Options{ControllerManager: true, Log: os.Stderr})
 	if err != nil {
 		return err
 	}
@@ -145,8 +145,8 @@ type demoOptions struct {
 // attached to the embedded Gateway, so that samples without a parent-refs
 // annotation are routed too.
 func demoConfig(args []string) (translate.Config, error) {
-	defaults := embedded.DefaultConfig()
-	ref, err := translate.ParseParentRef(embedded.GatewayNamespace + "/" + embedded.GatewayName)
+	defaults := localstack.DefaultConfig()
+	ref, err := translate.ParseParentRef(localstack.GatewayNamespace + "/" + localstack.GatewayName)
 	if err != nil {
 		return defaults, err
 	}
@@ -173,7 +173,7 @@ func runDemo(ctx context.Context, w io.Writer, opts demoOptions) error {
 		return err
 	}
 	defer logFile.Close()
-	env, err := embedded.Start(ctx, embedded.Options{Log: logFile, Config: opts.config})
+	env, err := localstack.Start(ctx, localstack.Options{Log: logFile, Config: opts.config})
 	if err != nil {
 		return fmt.Errorf("%w (log: %s)", err, logFile.Name())
 	}

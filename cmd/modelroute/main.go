@@ -1,5 +1,8 @@
 // Command modelroute turns InferenceModels into Gateway API HTTPRoutes:
-// offline (render) or in a cluster (controller).
+// offline (render) or in a cluster (controller); and serves the request
+// path's two proxies: the body-based router in front of the Gateway
+// (router) and the target-rewrite sidecar in front of a model server
+// (rewrite).
 package main
 
 import (
@@ -21,6 +24,8 @@ const usage = `modelroute turns InferenceModels into Gateway API HTTPRoutes.
 Usage:
   modelroute render -f PATH [-f PATH...] [flags]   print the generated objects
   modelroute controller [flags]                    reconcile them in a cluster
+  modelroute router --gateway URL [flags]          route OpenAI requests by their body's model
+  modelroute rewrite [flags]                       put the route's target into the body, beside a model server
   modelroute version                               print the version
 
 Run "modelroute COMMAND -h" for a command's flags.
@@ -40,6 +45,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runRender(args[1:], stdin, stdout, stderr)
 	case "controller":
 		return runController(args[1:], stderr)
+	case "router":
+		return runRouter(args[1:], stderr)
+	case "rewrite":
+		return runRewrite(args[1:], stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return 0

@@ -1,6 +1,6 @@
 // Package manager builds the controller-runtime manager that runs
 // modelroute's reconcilers, the same way for `modelroute controller`, the
-// embedded conformance stack and the integration tests.
+// local stack (make demo, the conformance suite) and the integration tests.
 package manager
 
 import (
@@ -69,7 +69,7 @@ type Options struct {
 	// Metrics receives the models' conditions; nil for a new collector.
 	Metrics *controllers.ConditionMetrics
 	// Repeatable lets one process create the controllers more than once
-	// (tests, the embedded stack): controller names need not be unique.
+	// (tests, the local stack): controller names need not be unique.
 	Repeatable bool
 }
 

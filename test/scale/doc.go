@@ -4,7 +4,7 @@
 //	go test -tags bench -run '^TestScale$' ./test/scale/
 //
 // On the local control plane (etcd and kube-apiserver, see
-// internal/testing/localcluster) it runs the modelroute binary as a separate
+// internal/localstack/controlplane) it runs the modelroute binary as a separate
 // process over 1,000, 10,000 and 50,000 InferenceModels, compares its
 // convergence with a plain client making the same writes (the floor), counts
 // its API requests through a proxy, and writes docs/benchmarks.md.

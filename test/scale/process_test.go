@@ -17,8 +17,8 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"github.com/modelroute/modelroute/internal/localstack/controlplane"
 	"github.com/modelroute/modelroute/internal/testing/harness"
-	"github.com/modelroute/modelroute/internal/testing/localcluster"
 )
 
 // controllerProcess is one `modelroute controller` process whose heap is
@@ -44,7 +44,7 @@ func startController(binary, kubeconfig, logPath string, args ...string) (*contr
 	}
 	c := &controllerProcess{log: logPath, started: time.Now()}
 	if *profileDir != "" {
-		if c.pprofAddr, err = localcluster.FreeAddr(); err != nil {
+		if c.pprofAddr, err = controlplane.FreeAddr(); err != nil {
 			return nil, err
 		}
 		args = append(args, "--pprof-bind-address", c.pprofAddr)
@@ -143,7 +143,7 @@ func (b *bench) profileAPIServer(t *testing.T, file string) {
 // controlPlaneCPU is the CPU-seconds kube-apiserver and etcd have used.
 func controlPlaneCPU() float64 {
 	total := 0.0
-	for _, pid := range localcluster.ChildPIDs("kube-apiserver", "etcd") {
+	for _, pid := range controlplane.ChildPIDs("kube-apiserver", "etcd") {
 		total += procCPU(pid, false)
 	}
 	return total

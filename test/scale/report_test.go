@@ -21,8 +21,8 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 
+	"github.com/modelroute/modelroute/internal/localstack/controlplane"
 	"github.com/modelroute/modelroute/internal/testing/harness"
-	"github.com/modelroute/modelroute/internal/testing/localcluster"
 )
 
 // environment is the machine, the versions and the conditions of a run.
@@ -69,7 +69,7 @@ func describeEnvironment(cfg *rest.Config) (environment, error) {
 		return env, err
 	}
 	env.Kubernetes = version.GitVersion
-	if assets, err := localcluster.Assets(nil); err == nil {
+	if assets, err := controlplane.Assets(nil); err == nil {
 		out, _ := exec.Command(filepath.Join(assets, "etcd"), "--version").Output()
 		for line := range strings.SplitSeq(string(out), "\n") {
 			if v, ok := strings.CutPrefix(line, "etcd Version: "); ok {
@@ -79,7 +79,7 @@ func describeEnvironment(cfg *rest.Config) (environment, error) {
 	}
 	// A test binary carries no module versions: ask go.mod.
 	list := exec.Command("go", "list", "-m", "k8s.io/client-go", "sigs.k8s.io/controller-runtime", "sigs.k8s.io/gateway-api")
-	list.Dir = localcluster.RepoRoot()
+	list.Dir = controlplane.RepoRoot()
 	out, err := list.Output()
 	if err != nil {
 		return env, fmt.Errorf("go list -m: %w", err)

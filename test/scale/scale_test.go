@@ -33,8 +33,8 @@ import (
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/controllers"
+	"github.com/modelroute/modelroute/internal/localstack/controlplane"
 	"github.com/modelroute/modelroute/internal/testing/harness"
-	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
 
@@ -67,7 +67,7 @@ var parentGateway = harness.Gateways{Class: "scale", Controller: "example.com/sc
 
 // bench is what every round shares.
 type bench struct {
-	cluster *localcluster.Cluster
+	cluster *controlplane.Cluster
 	scheme  *runtime.Scheme
 	admin   client.Client // unlimited, uncounted: creation, edits
 	binary  string
@@ -186,7 +186,7 @@ func newBench(t *testing.T) (*bench, environment) {
 	if b.binary == "" {
 		b.binary = filepath.Join(b.dir, "modelroute")
 		build := exec.Command("go", "build", "-trimpath", "-o", b.binary, "./cmd/modelroute")
-		build.Dir = localcluster.RepoRoot()
+		build.Dir = controlplane.RepoRoot()
 		if out, err := build.CombinedOutput(); err != nil {
 			t.Fatalf("building modelroute: %v\n%s", err, out)
 		}
@@ -195,7 +195,7 @@ func newBench(t *testing.T) (*bench, environment) {
 	if b.scheme, err = controllers.NewScheme(); err != nil {
 		t.Fatal(err)
 	}
-	if b.cluster, err = localcluster.Start(localcluster.Options{}); err != nil {
+	if b.cluster, err = controlplane.Start(controlplane.Options{}); err != nil {
 		t.Fatalf("starting the local control plane: %v", err)
 	}
 	t.Cleanup(func() {
@@ -241,7 +241,7 @@ func outPath() string {
 	case "-":
 		return ""
 	case "":
-		return filepath.Join(localcluster.RepoRoot(), "docs", "benchmarks.md")
+		return filepath.Join(controlplane.RepoRoot(), "docs", "benchmarks.md")
 	}
 	return *outFlag
 }

@@ -3,7 +3,7 @@
 // manager's API requests, running the reconcilers in-process, running the
 // modelroute binary as a child process and reading its metrics, and
 // counting a process's API requests through a proxy. The
-// control plane itself is package localcluster's.
+// control plane itself is package localstack/controlplane's.
 package harness
 
 import (
@@ -18,7 +18,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/wait"
 
-	"github.com/modelroute/modelroute/internal/testing/localcluster"
+	"github.com/modelroute/modelroute/internal/localstack/controlplane"
 )
 
 // Default polling of Eventually and Consistently.
@@ -80,7 +80,7 @@ func Consistently(t testing.TB, d time.Duration, check func() error) {
 func BuildModelroute(dir string) (string, error) {
 	bin := filepath.Join(dir, "modelroute")
 	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/modelroute")
-	cmd.Dir = localcluster.RepoRoot()
+	cmd.Dir = controlplane.RepoRoot()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/modelroute: %w\n%s", err, out)
 	}

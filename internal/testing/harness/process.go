@@ -18,13 +18,13 @@ import (
 	"github.com/prometheus/common/model"
 	"k8s.io/apimachinery/pkg/util/wait"
 
-	"github.com/modelroute/modelroute/internal/testing/localcluster"
+	"github.com/modelroute/modelroute/internal/localstack/controlplane"
 )
 
 // ControllerProcess is `modelroute controller` running as a child process,
 // with its metrics and probes on free loopback ports.
 type ControllerProcess struct {
-	proc        *localcluster.Process
+	proc        *controlplane.Process
 	metricsAddr string
 	probeAddr   string
 	started     time.Time
@@ -35,11 +35,11 @@ type ControllerProcess struct {
 // writing its output to out. It does not wait for anything: see
 // WaitMetrics and WaitReady.
 func StartControllerProcess(binary, kubeconfig string, env []string, out io.Writer, args ...string) (*ControllerProcess, error) {
-	metricsAddr, err := localcluster.FreeAddr()
+	metricsAddr, err := controlplane.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	probeAddr, err := localcluster.FreeAddr()
+	probeAddr, err := controlplane.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func StartControllerProcess(binary, kubeconfig string, env []string, out io.Writ
 		cmd.Env = append(os.Environ(), env...)
 	}
 	c := &ControllerProcess{metricsAddr: metricsAddr, probeAddr: probeAddr, started: time.Now()}
-	if c.proc, err = localcluster.StartProcess(cmd); err != nil {
+	if c.proc, err = controlplane.StartProcess(cmd); err != nil {
 		return nil, err
 	}
 	return c, nil

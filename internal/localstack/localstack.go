@@ -1,11 +1,11 @@
-// Package embedded runs the conformance suite's whole stack in this
+// Package localstack runs modelroute's whole stack on one machine, in this
 // process and a few children, with nothing but Go modules: a local control
 // plane (etcd, kube-apiserver and kube-controller-manager's garbage
-// collector and namespace controllers, from internal/testing/localcluster),
+// collector and namespace controllers, package controlplane),
 // the modelroute controller in-process, and Traefik (pinned in
 // tools/traefik) as the Gateway API implementation, configured through the
-// Gateway API objects it watches. `make test` runs the suite on it; a demo
-// can run it until Ctrl-C.
+// Gateway API objects it watches. `make demo` runs it until Ctrl-C; `make
+// test` runs the conformance suite on it.
 //
 // # Model servers without pods
 //
@@ -27,8 +27,8 @@
 //     reused during the life of the process, so that a route Traefik has
 //     not yet updated cannot reach a later test's server.
 //
-// Only service mode works embedded: Traefik has no InferencePool backends.
-package embedded
+// Only service mode works here: Traefik has no InferencePool backends.
+package localstack
 
 import (
 	"context"
@@ -57,8 +57,8 @@ import (
 
 	"github.com/modelroute/modelroute/conformance"
 	"github.com/modelroute/modelroute/controllers"
+	"github.com/modelroute/modelroute/internal/localstack/controlplane"
 	"github.com/modelroute/modelroute/internal/manager"
-	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
 
@@ -110,7 +110,7 @@ func DefaultConfig() translate.Config {
 
 // Env is a running embedded stack.
 type Env struct {
-	Cluster *localcluster.Cluster
+	Cluster *controlplane.Cluster
 	// Client is an admin client that reads the API server directly.
 	Client client.Client
 	// Kubeconfig is the path of an admin kubeconfig file, for kubectl;
@@ -120,7 +120,7 @@ type Env struct {
 	Suite *conformance.Suite
 
 	dir        string
-	traefik    *localcluster.Process
+	traefik    *controlplane.Process
 	controller *manager.Running
 	stopOnce   sync.Once
 	stopErr    error
@@ -177,7 +177,7 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 
 func (e *Env) start(ctx context.Context, log io.Writer, logger logr.Logger, cfg translate.Config, traefikBinary, version string) error {
 	var err error
-	if e.Cluster, err = localcluster.Start(localcluster.Options{ControllerManager: true, Log: log}); err != nil {
+	if e.Cluster, err = controlplane.Start(controlplane.Options{ControllerManager: true, Log: log}); err != nil {
 		return err
 	}
 	if e.dir, err = os.MkdirTemp("", "modelroute-embedded-"); err != nil {
@@ -199,7 +199,7 @@ func (e *Env) start(ctx context.Context, log io.Writer, logger logr.Logger, cfg 
 		return err
 	}
 
-	address, err := localcluster.FreeAddr()
+	address, err := controlplane.FreeAddr()
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-// Package localcluster starts a real local Kubernetes control plane —
+// Package controlplane starts a real local Kubernetes control plane —
 // etcd, kube-apiserver and, where garbage collection or namespace deletion
 // matters, kube-controller-manager — built from pinned Go modules by
 // tools/controlplane/build.sh, with the Gateway API and Inference CRDs
@@ -7,7 +7,7 @@
 // Every process it starts is stopped by Cluster.Stop and, should this
 // process die without calling it, killed by the reaper (see Reap), which
 // callers also use for processes of their own.
-package localcluster
+package controlplane
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package embedded
+package localstack
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
-	"github.com/modelroute/modelroute/internal/testing/localcluster"
+	"github.com/modelroute/modelroute/internal/localstack/controlplane"
 )
 
 // TraefikControllerName is the controllerName of Traefik's GatewayClasses.
@@ -42,7 +42,7 @@ func TraefikBinary(log io.Writer) (string, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	cmd := exec.Command("bash", filepath.Join(localcluster.RepoRoot(), "tools", "traefik", "build.sh"))
+	cmd := exec.Command("bash", filepath.Join(controlplane.RepoRoot(), "tools", "traefik", "build.sh"))
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, log
 	if err := cmd.Run(); err != nil {
@@ -161,7 +161,7 @@ func createGateway(ctx context.Context, c client.Client, port int) error {
 // server, authenticated with token, and one entry point, web, on
 // 127.0.0.1:port. The experimental channel stays off: only the standard
 // channel CRDs are installed.
-func startTraefik(binary, dir string, cfg *rest.Config, token string, port int, out io.Writer) (*localcluster.Process, error) {
+func startTraefik(binary, dir string, cfg *rest.Config, token string, port int, out io.Writer) (*controlplane.Process, error) {
 	caFile := filepath.Join(dir, "apiserver-ca.crt")
 	if err := os.WriteFile(caFile, cfg.CAData, 0o600); err != nil {
 		return nil, err
@@ -182,7 +182,7 @@ func startTraefik(binary, dir string, cfg *rest.Config, token string, port int, 
 		"--log.noColor=true",
 	)
 	cmd.Stdout, cmd.Stderr = out, out
-	p, err := localcluster.StartProcess(cmd)
+	p, err := controlplane.StartProcess(cmd)
 	if err != nil {
 		return nil, fmt.Errorf("starting Traefik: %w", err)
 	}
@@ -192,7 +192,7 @@ func startTraefik(binary, dir string, cfg *rest.Config, token string, port int, 
 // waitForGateway waits until Traefik has accepted the GatewayClass and
 // published its supported features, programmed the Gateway, and listens
 // on address; it returns the supported features.
-func waitForGateway(ctx context.Context, c client.Client, traefik *localcluster.Process, address string) ([]gatewayv1.SupportedFeature, error) {
+func waitForGateway(ctx context.Context, c client.Client, traefik *controlplane.Process, address string) ([]gatewayv1.SupportedFeature, error) {
 	state := "nothing read yet"
 	var supported []gatewayv1.SupportedFeature
 	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {

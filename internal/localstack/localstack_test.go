@@ -1,4 +1,4 @@
-package embedded_test
+package localstack_test
 
 import (
 	"bytes"
@@ -25,9 +25,9 @@ import (
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/conformance"
-	"github.com/modelroute/modelroute/conformance/embedded"
+	"github.com/modelroute/modelroute/internal/localstack"
+	"github.com/modelroute/modelroute/internal/localstack/controlplane"
 	"github.com/modelroute/modelroute/internal/testing/harness"
-	"github.com/modelroute/modelroute/internal/testing/localcluster"
 	"github.com/modelroute/modelroute/translate"
 )
 
@@ -45,7 +45,7 @@ func TestStartStop(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	started := time.Now()
-	env, err := embedded.Start(ctx, embedded.Options{Log: log})
+	env, err := localstack.Start(ctx, localstack.Options{Log: log})
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -69,7 +69,7 @@ func TestStartStop(t *testing.T) {
 	}
 	s := env.Suite
 	if s.Mode != "embedded" || s.Backend != translate.BackendService || s.Implementation.Version == "" ||
-		s.Gateway.String() != "gateway-system/inference-gateway" || s.CriticalityHeader != embedded.DefaultCriticalityHeader {
+		s.Gateway.String() != "gateway-system/inference-gateway" || s.CriticalityHeader != localstack.DefaultCriticalityHeader {
 		t.Errorf("suite: %+v", s)
 	}
 	for _, f := range []features.FeatureName{features.SupportHTTPRoute, conformance.SupportCriticalityHeader} {
@@ -102,7 +102,7 @@ func TestStartStop(t *testing.T) {
 	}
 }
 
-func testTraffic(t *testing.T, ctx context.Context, env *embedded.Env) {
+func testTraffic(t *testing.T, ctx context.Context, env *localstack.Env) {
 	s := env.Suite
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "startstop-"}}
 	if err := env.Client.Create(ctx, ns); err != nil {
@@ -216,7 +216,7 @@ func sets(s *conformance.Suite) []features.FeatureName {
 // lives as long as this process.
 func childProcesses() []string {
 	var names []string
-	for _, c := range localcluster.Children() {
+	for _, c := range controlplane.Children() {
 		names = append(names, c.Name)
 	}
 	slices.Sort(names)
