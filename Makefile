@@ -57,8 +57,16 @@ controlplane: ## Build (or reuse) the pinned etcd, kube-apiserver and kube-contr
 traefik: ## Build (or reuse) the pinned Traefik, the Gateway of the embedded conformance stack.
 	@bash tools/traefik/build.sh >/dev/null
 
+# The official OpenAI Node.js SDK that TestDemo points at the demo (from
+# the npm registry, as package-lock.json pins it); skipped without npm.
+NPM ?= $(shell command -v npm 2>/dev/null)
+OPENAI_NODE = test/openai-node/node_modules/.package-lock.json
+
+$(OPENAI_NODE): test/openai-node/package.json test/openai-node/package-lock.json
+	cd test/openai-node && $(NPM) ci --no-audit --no-fund
+
 .PHONY: test
-test: vet controlplane traefik ## Run every test: unit, golden, and integration on the local control plane.
+test: vet controlplane traefik $(if $(NPM),$(OPENAI_NODE)) ## Run every test: unit, golden, and integration on the local control plane (and, with npm, the OpenAI Node.js SDK against the demo).
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	KUBEBUILDER_ASSETS="$$(bash tools/controlplane/build.sh 2>/dev/null)" $(GO) test -count=1 ./...
 	@# The scale benchmark builds only with its tag: compile it, and test its report.
@@ -126,7 +134,7 @@ run: build controlplane ## Local control plane + controller + config/samples; pr
 	$(GO) run ./cmd/devcluster -modelroute $(BIN)/modelroute -samples config/samples $(RUN_FLAGS) -- $(ARGS)
 
 .PHONY: demo
-demo: controlplane traefik ## The whole embedded stack (control plane, modelroute, Traefik, echo model servers) with config/samples, and requests through the Gateway.
+demo: controlplane traefik ## The whole local stack (control plane, modelroute, Traefik, the body-based router, model servers) with config/samples; prints OPENAI_BASE_URL=… and serves until Ctrl-C.
 	$(GO) run ./cmd/devcluster -demo -samples $(SAMPLES) $(RUN_FLAGS) -- $(ARGS)
 
 .PHONY: conformance

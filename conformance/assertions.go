@@ -1,85 +1,101 @@
 package conformance
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
-	"maps"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	gwhttp "sigs.k8s.io/gateway-api/conformance/utils/http"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/translate"
 )
-
-// completionsPath is where an OpenAI client sends chat requests.
-const completionsPath = "/v1/chat/completions"
 
 // pollInterval is how often the suite reads what it waits for.
 const pollInterval = 200 * time.Millisecond
 
-// ModelRequest is an OpenAI chat request for modelName. Body-Based Routing
-// would copy the body's "model" into the model header; the suite plays its
-// part and sends both.
-func (s *Suite) ModelRequest(modelName string) gwhttp.Request {
-	return gwhttp.Request{
-		Method: "POST",
-		Path:   completionsPath,
-		Headers: map[string]string{
-			s.ModelHeader:  modelName,
-			"Content-Type": "application/json",
-		},
-		Body: fmt.Sprintf(`{"model": %q, "messages": [{"role": "user", "content": "Which server are you?"}]}`, modelName),
-	}
+// Routed is where requests for a model name must go.
+type Routed struct {
+	// Backend is the start of the answering pods' names ("<pool>-").
+	Backend string
+	// Served is the name the server must serve; "" for the model name
+	// asked for.
+	Served string
+	// Headers the server must receive, and Absent ones it must not.
+	Headers map[string]string
+	Absent  []string
 }
 
-// ExpectRouted waits until requests for modelName consistently reach a
-// server of the pool (pod names start with backend) in ns, carrying
-// headers and none of absent.
-func (s *Suite) ExpectRouted(t *testing.T, ns, modelName, backend string, headers map[string]string, absent ...string) {
+// ExpectRouted waits until requests for modelName, sent by the OpenAI
+// client with opts, are consistently answered by a server of ns as want
+// says.
+func (s *Suite) ExpectRouted(t *testing.T, ns, modelName string, want Routed, opts ...option.RequestOption) {
 	t.Helper()
-	s.ExpectRequestRouted(t, ns, s.ModelRequest(modelName), backend, headers, absent...)
+	served := cmp.Or(want.Served, modelName)
+	s.Eventually(t, fmt.Sprintf("requests for %s answered by %s* in %s serving %s", modelName, want.Backend, ns, served), func(ctx context.Context) error {
+		reply, err := s.Chat(ctx, modelName, opts...)
+		if err != nil {
+			return err
+		}
+		return want.check(reply, ns, served)
+	})
 }
 
-// ExpectRequestRouted is ExpectRouted for a request of the caller's: one
-// that carries headers of the client's own, or a Host.
-func (s *Suite) ExpectRequestRouted(t *testing.T, ns string, req gwhttp.Request, backend string, headers map[string]string, absent ...string) {
-	t.Helper()
-	expected := gwhttp.ExpectedResponse{
-		Request: req,
-		ExpectedRequest: &gwhttp.ExpectedRequest{
-			Request:       gwhttp.Request{Method: "POST", Path: completionsPath, Headers: headers},
-			AbsentHeaders: absent,
-		},
-		Response:  gwhttp.Response{StatusCodes: []int{200}},
-		Backend:   backend,
-		Namespace: ns,
+// check compares a reply with what is wanted.
+func (want Routed) check(reply Reply, ns, served string) error {
+	var errs []error
+	if reply.Namespace != ns || !strings.HasPrefix(reply.Pod, want.Backend) {
+		errs = append(errs, fmt.Errorf("answered by %s/%s", reply.Namespace, reply.Pod))
 	}
-	gwhttp.MakeRequestAndExpectEventuallyConsistentResponse(t, s.RoundTripper, s.TimeoutConfig, s.GatewayAddress, expected)
+	if reply.Model != served {
+		errs = append(errs, fmt.Errorf("served %q, want %q", reply.Model, served))
+	}
+	seen := http.Header(reply.Headers)
+	for k, v := range want.Headers {
+		if got := seen.Values(k); len(got) != 1 || got[0] != v {
+			errs = append(errs, fmt.Errorf("the server saw %s: %q, want %q", k, got, v))
+		}
+	}
+	for _, k := range want.Absent {
+		if got := seen.Values(k); len(got) > 0 {
+			errs = append(errs, fmt.Errorf("the server saw %s: %q", k, got))
+		}
+	}
+	return errors.Join(errs...)
 }
 
-// Request is a request the suite sends through the Gateway.
-type Request = gwhttp.Request
-
-// WithHeaders is req with headers added, as a client would send them.
-func WithHeaders(req Request, headers map[string]string) Request {
-	out := req
-	out.Headers = maps.Clone(req.Headers)
-	maps.Copy(out.Headers, headers)
-	return out
-}
-
-// ExpectNotRouted waits until requests for modelName consistently get 404.
+// ExpectNotRouted waits until requests for modelName consistently get 404
+// both ways: from the router, in OpenAI's shape naming the model (what a
+// client sees), and from the Gateway itself when the model header is set
+// (no route matches it).
 func (s *Suite) ExpectNotRouted(t *testing.T, modelName string) {
 	t.Helper()
-	gwhttp.MakeRequestAndExpectEventuallyConsistentResponse(t, s.RoundTripper, s.TimeoutConfig, s.GatewayAddress,
-		gwhttp.ExpectedResponse{Request: s.ModelRequest(modelName), Response: gwhttp.Response{StatusCodes: []int{404}}})
+	s.Eventually(t, fmt.Sprintf("requests for %s answered 404", modelName), func(ctx context.Context) error {
+		var errs []error
+		_, err := s.Chat(ctx, modelName)
+		var apiErr *openai.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound || !strings.Contains(apiErr.Message, modelName) {
+			errs = append(errs, fmt.Errorf("through the router: %v, want a 404 naming the model", err))
+		}
+		if _, err := s.Chat(ctx, modelName, s.BypassRouter(modelName)...); StatusOf(err) != http.StatusNotFound {
+			errs = append(errs, fmt.Errorf("straight to the Gateway: %v, want a 404", err))
+		}
+		return errors.Join(errs...)
+	})
 }
 
 // WaitForCondition waits until the model has the condition with status and
@@ -131,10 +147,40 @@ func (s *Suite) WaitForAbsent(t *testing.T, obj client.Object) {
 	}
 }
 
-// Deploy starts the echo servers of pool in ns.
+// Deploy starts the model servers of pool in ns, serving pool.Models or,
+// if none are given, the names the pool's InferenceModels in ns need.
 func (s *Suite) Deploy(t *testing.T, ns string, pool Pool) {
 	t.Helper()
-	if err := s.Backends.Deploy(context.Background(), t, ns, pool); err != nil {
+	ctx := context.Background()
+	if len(pool.Models) == 0 {
+		var models v1alpha2.InferenceModelList
+		if err := s.Client.List(ctx, &models, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		pool.Models = ServedNames(models.Items, pool)
+	}
+	if err := s.Backends.Deploy(ctx, t, ns, pool); err != nil {
 		t.Fatalf("deploying the servers of pool %s: %v", pool.Name, err)
 	}
+}
+
+// ServedNames are the names a pool's servers serve for models: every
+// target of a model of the pool, or its model name when it has none, as a
+// vLLM server is started with its base model and the LoRA adapters the
+// models name.
+func ServedNames(models []v1alpha2.InferenceModel, pool Pool) []string {
+	names := sets.New[string]()
+	for _, m := range models {
+		ref := m.Spec.PoolRef
+		if string(ref.Name) != pool.Name || cmp.Or(string(ref.Group), translate.GroupInferenceAlpha) != pool.Group {
+			continue
+		}
+		if len(m.Spec.TargetModels) == 0 {
+			names.Insert(m.Spec.ModelName)
+		}
+		for _, target := range m.Spec.TargetModels {
+			names.Insert(target.Name)
+		}
+	}
+	return sets.List(names)
 }

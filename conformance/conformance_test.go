@@ -3,13 +3,16 @@ package conformance_test
 import (
 	"context"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -31,6 +34,7 @@ import (
 var (
 	gatewayFlag       = flag.String("gateway", "", "NAMESPACE/NAME of the Gateway the test routes attach to")
 	address           = flag.String("address", "", "HOST:PORT where the Gateway's HTTP listener receives traffic")
+	routerURL         = flag.String("openai-base-url", "", "the body-based router in front of the Gateway, http://HOST:PORT/v1; empty: the suite runs one in-process, in front of --address")
 	backendMode       = flag.String("backend", "service", "the backend mode modelroute runs with: service or inferencepool")
 	supportedFeatures = flag.String("supported-features", "", "comma-separated features of the Gateway; empty: read GatewayClass.status.supportedFeatures")
 	modelHeader       = flag.String("model-header", translate.DefaultModelHeader, "modelroute's --model-header")
@@ -47,7 +51,11 @@ func TestConformance(t *testing.T) {
 	var s *conformance.Suite
 	report := *reportOutput
 	if kubeconfig() == "" {
-		env, err := localstack.Start(context.Background(), localstack.Options{})
+		var log io.Writer
+		if os.Getenv("MODELROUTE_TEST_LOG") != "" {
+			log = os.Stderr
+		}
+		env, err := localstack.Start(context.Background(), localstack.Options{Log: log})
 		if err != nil {
 			t.Fatalf("starting the embedded stack: %v", err)
 		}
@@ -63,6 +71,18 @@ func TestConformance(t *testing.T) {
 	} else {
 		s = clusterSuite(t)
 	}
+	if s.OpenAIBaseURL == "" {
+		router, err := localstack.StartRouter(context.Background(), localstack.RouterOptions{
+			Config: clusterConfig(t), Gateway: s.Gateway, GatewayAddress: s.GatewayAddress,
+			ModelHeader: s.ModelHeader, RewriteHeader: s.RewriteHeader, RewriteHeaderAliases: s.RewriteHeaderAliases,
+			Log: logr.Discard(),
+		})
+		if err != nil {
+			t.Fatalf("starting a router in front of %s: %v", s.GatewayAddress, err)
+		}
+		t.Cleanup(func() { _ = router.Stop() })
+		s.OpenAIBaseURL = router.BaseURL
+	}
 	s.ManifestFS = tests.Manifests
 	result := conformance.Run(t, s, tests.ConformanceTests)
 	if report != "" {
@@ -76,11 +96,16 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-func clusterSuite(t *testing.T) *conformance.Suite {
+func clusterConfig(t *testing.T) *rest.Config {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig())
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+func clusterSuite(t *testing.T) *conformance.Suite {
+	cfg := clusterConfig(t)
 	scheme, err := controllers.NewScheme()
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +153,7 @@ func clusterSuite(t *testing.T) *conformance.Suite {
 		impl.Project, impl.Version, _ = strings.Cut(rest, "@")
 	}
 	return &conformance.Suite{
-		Client: c, Gateway: gw, GatewayAddress: *address,
+		Client: c, Gateway: gw, GatewayAddress: *address, OpenAIBaseURL: *routerURL,
 		Backend:     translate.BackendMode(*backendMode),
 		ModelHeader: *modelHeader, RewriteHeader: *rewriteHeader, CriticalityHeader: *criticalityHeader,
 		RewriteHeaderAliases: aliases, RestrictedListener: listener,

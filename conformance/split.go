@@ -2,17 +2,15 @@ package conformance
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"math"
 	"net/http"
 	"slices"
-	"strings"
 	"testing"
 
+	"github.com/openai/openai-go/v3/option"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
@@ -29,7 +27,7 @@ func (s *Suite) DeleteModel(t *testing.T, ns, name string) {
 }
 
 // ExpectSplit sends requests for modelName and checks that the share of
-// each target (the rewrite header the backend saw) is within a statistical
+// each target (the name the servers served) is within a statistical
 // tolerance of its weight: the count of a target picked with probability p
 // out of n is binomial, so it is held to n·p ± 5·sqrt(n·p·(1-p)), which a
 // correct split misses about once in 1.7 million runs, while a split off by
@@ -69,52 +67,47 @@ func (s *Suite) ExpectSplitEventually(t *testing.T, modelName string, weights ma
 const splitRequests = 1000
 
 // measureSplit sends splitRequests requests for modelName and counts the
-// targets the backends were told.
+// names the servers served.
 func (s *Suite) measureSplit(modelName string) (map[string]int, error) {
 	counts := map[string]int{}
-	client := &http.Client{Timeout: s.TimeoutConfig.RequestTimeout}
-	body := s.ModelRequest(modelName).Body
 	for range splitRequests {
-		seen, err := sendForHeaders(client, s, body, modelName, nil)
+		reply, err := s.Chat(context.Background(), modelName)
 		if err != nil {
 			return nil, err
 		}
-		counts[seen.Get(s.RewriteHeader)]++
+		counts[reply.Model]++
 	}
 	return counts, nil
 }
 
-// ExpectTargetsOnly sends requests for modelName carrying clientHeaders,
-// and checks that each reaches a backend with the rewrite header set to
-// one of targets, every one of them picked, and none of absent; until one
-// batch in a row is so, within MaxTimeToConsistency (the data plane may
-// still be loading the route).
-func (s *Suite) ExpectTargetsOnly(t *testing.T, modelName string, clientHeaders map[string]string, targets []string, absent ...string) {
+// ExpectTargetsOnly sends requests for modelName with opts (the client's
+// own headers, say), and checks that each is served as one of targets,
+// every one of them picked, and that the server saw none of absent; until
+// one batch in a row is so, within MaxTimeToConsistency (the data plane
+// may still be loading the route).
+func (s *Suite) ExpectTargetsOnly(t *testing.T, modelName string, targets []string, absent []string, opts ...option.RequestOption) {
 	t.Helper()
 	const batch = 100
-	client := &http.Client{Timeout: s.TimeoutConfig.RequestTimeout}
-	body := s.ModelRequest(modelName).Body
 	var last error
-	err := wait.PollUntilContextTimeout(context.Background(), pollInterval, s.TimeoutConfig.MaxTimeToConsistency, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(context.Background(), pollInterval, s.TimeoutConfig.MaxTimeToConsistency, true, func(ctx context.Context) (bool, error) {
 		picked := map[string]int{}
 		for range batch {
-			seen, err := sendForHeaders(client, s, body, modelName, clientHeaders)
+			reply, err := s.Chat(ctx, modelName, opts...)
 			if err != nil {
 				last = err
 				return false, nil
 			}
-			target := seen.Get(s.RewriteHeader)
-			if !slices.Contains(targets, target) {
-				last = fmt.Errorf("a backend was told the target %q; want one of %v", target, targets)
+			if !slices.Contains(targets, reply.Model) {
+				last = fmt.Errorf("a server served %q; want one of %v", reply.Model, targets)
 				return false, nil
 			}
 			for _, h := range absent {
-				if v := seen.Values(h); len(v) > 0 {
-					last = fmt.Errorf("a backend received %s: %q", h, v)
+				if v := http.Header(reply.Headers).Values(h); len(v) > 0 {
+					last = fmt.Errorf("a server received %s: %q", h, v)
 					return false, nil
 				}
 			}
-			picked[target]++
+			picked[reply.Model]++
 		}
 		if len(picked) != len(targets) {
 			last = fmt.Errorf("%d requests picked only %v of %v", batch, picked, targets)
@@ -123,7 +116,7 @@ func (s *Suite) ExpectTargetsOnly(t *testing.T, modelName string, clientHeaders 
 		return true, nil
 	})
 	if err != nil {
-		t.Fatalf("requests for %s with client headers %v: %v", modelName, clientHeaders, last)
+		t.Fatalf("requests for %s: %v", modelName, last)
 	}
 }
 
@@ -137,11 +130,9 @@ type Traffic struct {
 }
 
 // StartTraffic sends requests for modelName until Stop; each must be
-// answered for one of targets.
+// served as one of targets.
 func (s *Suite) StartTraffic(modelName string, targets ...string) *Traffic {
 	tr := &Traffic{done: make(chan struct{}), finished: make(chan struct{})}
-	client := &http.Client{Timeout: s.TimeoutConfig.RequestTimeout}
-	body := s.ModelRequest(modelName).Body
 	go func() {
 		defer close(tr.finished)
 		for {
@@ -150,10 +141,9 @@ func (s *Suite) StartTraffic(modelName string, targets ...string) *Traffic {
 				return
 			default:
 			}
-			seen, err := sendForHeaders(client, s, body, modelName, nil)
-			target := seen.Get(s.RewriteHeader)
-			if err == nil && !slices.Contains(targets, target) {
-				err = fmt.Errorf("delivered to target %q, not one of %v", target, targets)
+			reply, err := s.Chat(context.Background(), modelName)
+			if err == nil && !slices.Contains(targets, reply.Model) {
+				err = fmt.Errorf("served as %q, not one of %v", reply.Model, targets)
 			}
 			tr.sent++
 			if err != nil {
@@ -189,35 +179,4 @@ func splitWithinTolerance(counts map[string]int, n int, weights map[string]float
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// sendForHeaders sends a request for modelName, with the client's extra
-// headers, and returns the headers the backend that answered received.
-func sendForHeaders(client *http.Client, s *Suite, body, modelName string, extra map[string]string) (http.Header, error) {
-	req, err := http.NewRequest("POST", "http://"+s.GatewayAddress+completionsPath, strings.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range extra {
-		req.Header.Set(k, v)
-	}
-	req.Header.Set(s.ModelHeader, modelName)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("status %d: %s", resp.StatusCode, raw)
-	}
-	var reply EchoReply
-	if err := json.Unmarshal(raw, &reply); err != nil {
-		return nil, fmt.Errorf("not an echo reply: %v", err)
-	}
-	return http.Header(reply.Headers), nil
 }

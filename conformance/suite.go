@@ -41,6 +41,10 @@ const (
 	// SupportRestrictedListener: the Gateway has a listener that takes
 	// routes from labelled namespaces only (Suite.RestrictedListener).
 	SupportRestrictedListener features.FeatureName = "modelroute.dev/RestrictedListener"
+	// SupportStreamingModelServers: the model servers Backends deploy
+	// stream server-sent events, as vLLM does (the local stack's
+	// stand-ins do; the Gateway API echo server does not).
+	SupportStreamingModelServers features.FeatureName = "modelroute.dev/StreamingModelServers"
 )
 
 // RestrictedListener is a listener of the Gateway under test whose
@@ -71,9 +75,14 @@ type ConformanceTest struct {
 type Suite struct {
 	Client client.Client
 	// Gateway the generated routes attach to (through the parent-refs
-	// annotation the manifests carry), and the address to send traffic to.
+	// annotation the manifests carry), and the address of its HTTP
+	// listener.
 	Gateway        types.NamespacedName
 	GatewayAddress string
+	// OpenAIBaseURL is the body-based router in front of the Gateway
+	// (http://HOST:PORT/v1): where the suite's OpenAI client sends its
+	// requests, with no routing header, as users' clients do.
+	OpenAIBaseURL string
 	// How modelroute runs in the cluster.
 	Backend           translate.BackendMode
 	ModelHeader       string
@@ -99,17 +108,21 @@ type Suite struct {
 	RoundTripper  roundtripper.RoundTripper
 }
 
-// Pool describes the echo model servers behind one InferencePool of a
-// test's manifests.
+// Pool describes the model servers behind one InferencePool of a test's
+// manifests.
 type Pool struct {
 	Group      string // InferencePool API group
 	Name       string
 	Selector   map[string]string
 	TargetPort int32
 	Replicas   int
+	// Models are the names the servers serve, as vLLM serves a base model
+	// and LoRA adapters; any other name gets 404. Suite.Deploy fills in,
+	// when empty, what the pool's InferenceModels need (ServedNames).
+	Models []string
 }
 
-// Backends starts echo model servers for pools. The servers answer as pods
+// Backends starts model servers for pools. The servers answer as pods
 // named "<pool>-<n>" (or with that prefix) in namespace ns, and go away
 // when scope ends.
 type Backends interface {

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -13,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/openai/openai-go/v3/option"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -37,8 +37,13 @@ func (c *cleanups) run() {
 	}
 }
 
-// deployPools starts two echo model servers for every pool of the samples.
+// deployPools starts two model servers for every pool of the samples, each
+// serving the names the pool's models need (conformance.ServedNames).
 func deployPools(ctx context.Context, s *conformance.Suite, scope conformance.Scope) error {
+	var models v1alpha2.InferenceModelList
+	if err := s.Client.List(ctx, &models, client.InNamespace(namespace)); err != nil {
+		return err
+	}
 	var pools []conformance.Pool
 	var alpha v1alpha2.InferencePoolList
 	if err := s.Client.List(ctx, &alpha, client.InNamespace(namespace)); err != nil {
@@ -65,10 +70,11 @@ func deployPools(ctx context.Context, s *conformance.Suite, scope conformance.Sc
 			Selector: sel, TargetPort: int32(p.Spec.TargetPorts[0].Number), Replicas: 2})
 	}
 	for _, p := range pools {
+		p.Models = conformance.ServedNames(models.Items, p)
 		if err := s.Backends.Deploy(ctx, scope, namespace, p); err != nil {
 			return err
 		}
-		say("started 2 echo model servers for InferencePool %s (%s)", p.Name, p.Group)
+		say("started 2 model servers for InferencePool %s (%s), serving %s", p.Name, p.Group, strings.Join(p.Models, ", "))
 	}
 	return nil
 }
@@ -158,97 +164,82 @@ func concreteHost(hostname string) string {
 	return hostname
 }
 
-// sendBurst sends n requests for every model name through the Gateway, as
-// an OpenAI client would (Body-Based Routing's header set by the client),
-// with the Host of its route, and tabulates which server answered and which
-// target it was told to serve.
+// sendBurst sends n requests for every model name through the router, as
+// an OpenAI client does (the official Go SDK, the body alone, no routing
+// header), with the Host of its route, and tabulates which server answered
+// and the name it served (the replies' "model").
 func sendBurst(ctx context.Context, c client.Client, s *conformance.Suite, n int, w io.Writer) error {
 	rows, served, err := requests(ctx, c)
 	if err != nil {
 		return err
 	}
-	httpClient := &http.Client{Timeout: 5 * time.Second}
 	// The Gateway accepts a route before its data plane has loaded it.
 	for _, row := range served {
-		if err := waitServed(ctx, httpClient, s, row); err != nil {
+		if err := waitServed(ctx, s, row); err != nil {
 			return err
 		}
 	}
 	withHosts := slices.ContainsFunc(rows, func(r request) bool { return r.host != "" })
-	fmt.Fprintf(w, "\n# %d requests per model name through Traefik at %s\n", n, s.GatewayAddress)
+	fmt.Fprintf(w, "\n# %d requests per model name through the router at %s (the Go SDK: the body's model, no headers)\n", n, s.OpenAIBaseURL)
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	header := "MODEL NAME\tSTATUS\tANSWERED BY\tTARGET SEEN BY THE SERVER (" + s.RewriteHeader + ")"
+	header := "MODEL NAME\tSTATUS\tANSWERED BY\tSERVED AS (the reply's model)"
 	if withHosts {
-		header = "MODEL NAME\tHOST\tSTATUS\tANSWERED BY\tTARGET SEEN BY THE SERVER (" + s.RewriteHeader + ")"
+		header = "MODEL NAME\tHOST\tSTATUS\tANSWERED BY\tSERVED AS (the reply's model)"
 	}
 	fmt.Fprintln(tw, header)
 	for _, row := range rows {
-		statuses, pods, targets := map[string]int{}, map[string]int{}, map[string]int{}
+		statuses, pods, models := map[string]int{}, map[string]int{}, map[string]int{}
 		for range n {
-			status, reply, err := send(ctx, httpClient, s, row)
+			status, reply, err := send(ctx, s, row)
 			if err != nil {
 				return err
 			}
 			statuses[status]++
 			if reply != nil {
 				pods[reply.Pod]++
-				target := http.Header(reply.Headers).Get(s.RewriteHeader)
-				if target == "" {
-					target = "(no header)"
-				}
-				targets[target]++
+				models[reply.Model]++
 			}
 		}
 		cells := []string{row.modelName}
 		if withHosts {
 			cells = append(cells, cmp.Or(row.host, "-"))
 		}
-		cells = append(cells, tally(statuses), tally(pods), tally(targets))
+		cells = append(cells, tally(statuses), tally(pods), tally(models))
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	return tw.Flush()
 }
 
 // waitServed waits until a request gets an answer from a server.
-func waitServed(ctx context.Context, c *http.Client, s *conformance.Suite, r request) error {
+func waitServed(ctx context.Context, s *conformance.Suite, r request) error {
 	status := ""
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		var reply *conformance.EchoReply
+		var reply *conformance.Reply
 		var err error
-		status, reply, err = send(ctx, c, s, r)
+		status, reply, err = send(ctx, s, r)
 		return reply != nil, err
 	})
 	if err != nil && status != "" {
-		return fmt.Errorf("requests for %q (Host %q) still get %s from the Gateway: %w", r.modelName, r.host, status, err)
+		return fmt.Errorf("requests for %q (Host %q) still get %s: %w", r.modelName, r.host, status, err)
 	}
 	return err
 }
 
-func send(ctx context.Context, c *http.Client, s *conformance.Suite, r request) (string, *conformance.EchoReply, error) {
-	body := fmt.Sprintf(`{"model": %q, "messages": [{"role": "user", "content": "hello"}]}`, r.modelName)
-	req, err := http.NewRequestWithContext(ctx, "POST", "http://"+s.GatewayAddress+"/v1/chat/completions", strings.NewReader(body))
-	if err != nil {
-		return "", nil, err
-	}
+// send sends one chat request for the row and returns the HTTP status and,
+// for a 200, the reply; err is for a request that got no answer at all.
+func send(ctx context.Context, s *conformance.Suite, r request) (string, *conformance.Reply, error) {
+	var opts []option.RequestOption
 	if r.host != "" {
-		req.Host = r.host
+		opts = s.AsHost(r.host)
 	}
-	req.Header.Set(s.ModelHeader, r.modelName)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
-	if err != nil {
-		return "", nil, err
+	reply, err := s.Chat(ctx, r.modelName, opts...)
+	if err == nil {
+		return "200 OK", &reply, nil
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		_, _ = io.Copy(io.Discard, resp.Body)
-		return resp.Status, nil, nil
+	if code := conformance.StatusOf(err); code != 0 {
+		return fmt.Sprintf("%d %s", code, http.StatusText(code)), nil, nil
 	}
-	reply := &conformance.EchoReply{}
-	if err := json.NewDecoder(resp.Body).Decode(reply); err != nil {
-		return "", nil, err
-	}
-	return resp.Status, reply, nil
+	return "", nil, err
 }
 
 func tally(counts map[string]int) string {

@@ -4,10 +4,13 @@
 // applies config/samples, and prints the generated routes and every
 // InferenceModel's conditions (`make run`). With -demo (`make demo`) it runs
 // the local stack (internal/localstack) instead — modelroute in service
-// mode and Traefik as the Gateway — starts echo model servers for the
-// samples' pools and sends requests through Traefik, showing which pool
-// answered each model. It keeps running (for kubectl) until Ctrl-C unless
-// -once is given, and stops every process it started either way.
+// mode, Traefik as the Gateway and the body-based router in front of it —
+// starts model servers for the samples' pools (vLLM stand-ins behind the
+// target-rewrite sidecar) and sends OpenAI requests through the router,
+// showing which pool answered each model and the name it served; then it
+// prints the router's base URL (OPENAI_BASE_URL=…) for other clients. It
+// keeps running (for kubectl and those clients) until Ctrl-C unless -once
+// is given, and stops every process it started either way.
 //
 //	go run ./cmd/devcluster -modelroute bin/modelroute [-once] [-- controller flags...]
 //	go run ./cmd/devcluster -demo [-once] [-- translation flags...]
@@ -53,7 +56,7 @@ func main() {
 	binary := flag.String("modelroute", "bin/modelroute", "the modelroute binary to run as the controller (not with -demo, which runs it in-process)")
 	samples := flag.String("samples", "config/samples", "directory of manifests to apply")
 	once := flag.Bool("once", false, "print the result and exit instead of running until Ctrl-C")
-	demo := flag.Bool("demo", false, "also run Traefik as the Gateway and echo model servers for the pools, and send requests through it")
+	demo := flag.Bool("demo", false, "also run Traefik as the Gateway, the body-based router in front of it and model servers for the pools, and send OpenAI requests through the router")
 	requests := flag.Int("requests", 20, "with -demo: requests sent per model")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -162,10 +165,12 @@ func demoConfig(args []string) (translate.Config, error) {
 	return tf.Config()
 }
 
-// runDemo starts the embedded stack of the conformance suite: the control
-// plane, modelroute in-process and Traefik as the Gateway
-// gateway-system/inference-gateway; applies the samples, starts echo model
-// servers for their pools and sends requests through Traefik.
+// runDemo starts the local stack: the control plane, modelroute
+// in-process, Traefik as the Gateway gateway-system/inference-gateway and
+// the body-based router in front of it; applies the samples, starts model
+// servers for their pools (vLLM stand-ins behind the target-rewrite
+// sidecar), sends requests through the router as an OpenAI client does,
+// and prints the router's base URL as OPENAI_BASE_URL=….
 func runDemo(ctx context.Context, w io.Writer, opts demoOptions) error {
 	say("starting the control plane, modelroute and Traefik (the first run builds them)")
 	logFile, err := os.CreateTemp("", "modelroute-demo-*.log")
@@ -203,6 +208,12 @@ func runDemo(ctx context.Context, w io.Writer, opts demoOptions) error {
 	}
 	if err := sendBurst(ctx, c, env.Suite, opts.requests, w); err != nil {
 		return err
+	}
+	// On a line of its own, for people (and tests) to point their own
+	// OpenAI client at: the SDKs read OPENAI_BASE_URL.
+	fmt.Fprintf(w, "\nOPENAI_BASE_URL=%s\n", env.Suite.OpenAIBaseURL)
+	if !opts.once {
+		say("OpenAI clients: export OPENAI_BASE_URL=%s OPENAI_API_KEY=unused; try: curl $OPENAI_BASE_URL/models", env.Suite.OpenAIBaseURL)
 	}
 	return runUntilStopped(ctx, opts.once, env.Kubeconfig, "log: "+logFile.Name())
 }

@@ -29,26 +29,24 @@ import (
 // serverFlags are the HTTP serving settings the router and the sidecar
 // share.
 type serverFlags struct {
-	listen            string
-	probes            string
-	maxBody           string
-	readHeaderTimeout time.Duration
-	readTimeout       time.Duration
-	idleTimeout       time.Duration
-	shutdownTimeout   time.Duration
-	rewriteHeader     string
-	aliases           translateflags.StringList
-	zap               zap.Options
+	listen          string
+	probes          string
+	maxBody         string
+	timeouts        modelproxy.Timeouts
+	shutdownTimeout time.Duration
+	rewriteHeader   string
+	aliases         translateflags.StringList
+	zap             zap.Options
 }
 
 func bindServerFlags(fs *flag.FlagSet, listen string) *serverFlags {
 	f := &serverFlags{}
 	fs.StringVar(&f.listen, "listen", listen, "address to serve on")
 	fs.StringVar(&f.probes, "health-probe-bind-address", ":8081", "address of /healthz and /readyz; 0 disables them")
-	fs.StringVar(&f.maxBody, "max-body", "64Mi", "largest request body taken (a quantity: 64Mi, 1Gi…); larger ones get 413")
-	fs.DurationVar(&f.readHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send the request's headers")
-	fs.DurationVar(&f.readTimeout, "read-timeout", 5*time.Minute, "time a client has to send a whole request, body included; 0 for none")
-	fs.DurationVar(&f.idleTimeout, "idle-timeout", 2*time.Minute, "how long an idle keep-alive connection is kept")
+	fs.StringVar(&f.maxBody, "max-body", resource.NewQuantity(modelproxy.DefaultMaxBody, resource.BinarySI).String(), "largest request body taken (a quantity: 64Mi, 1Gi…); larger ones get 413")
+	fs.DurationVar(&f.timeouts.ReadHeader, "read-header-timeout", modelproxy.DefaultTimeouts.ReadHeader, "time a client has to send the request's headers")
+	fs.DurationVar(&f.timeouts.Read, "read-timeout", modelproxy.DefaultTimeouts.Read, "time a client has to send a whole request, body included; 0 for none")
+	fs.DurationVar(&f.timeouts.Idle, "idle-timeout", modelproxy.DefaultTimeouts.Idle, "how long an idle keep-alive connection is kept")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "time requests in flight get to finish on SIGTERM")
 	fs.StringVar(&f.rewriteHeader, "rewrite-header", translate.DefaultRewriteHeader, "the header a route sets to the target model it picked")
 	fs.Var(&f.aliases, "rewrite-header-alias", "another target header, removed like the rewrite header; repeatable (default \""+translate.DefaultRewriteHeaderAlias+"\"); --rewrite-header-alias= for none")
@@ -87,14 +85,7 @@ func (f *serverFlags) serve(handler http.Handler, ready func() error, log logr.L
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: f.readHeaderTimeout,
-		ReadTimeout:       f.readTimeout,
-		IdleTimeout:       f.idleTimeout,
-		// Responses stream for as long as the model writes: no write
-		// timeout.
-	}
+	srv := f.timeouts.Server(handler)
 	errs := make(chan error, 2)
 	go func() { errs <- srv.Serve(ln) }()
 	var probes *http.Server
@@ -108,7 +99,7 @@ func (f *serverFlags) serve(handler http.Handler, ready func() error, log logr.L
 			}
 			fmt.Fprintln(w, "ok")
 		})
-		probes = &http.Server{Addr: f.probes, Handler: mux, ReadHeaderTimeout: f.readHeaderTimeout}
+		probes = &http.Server{Addr: f.probes, Handler: mux, ReadHeaderTimeout: f.timeouts.ReadHeader}
 		go func() { errs <- probes.ListenAndServe() }()
 	}
 	log.Info("serving", "address", ln.Addr().String())
@@ -148,6 +139,7 @@ func runRouter(args []string, stderr io.Writer) int {
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file; default: $KUBECONFIG, in-cluster config, then ~/.kube/config")
 	namespace := fs.String("namespace", "", "only read the models of this namespace (default: all namespaces)")
 	modelHeader := fs.String("model-header", translate.DefaultModelHeader, "the header the routes match: set to the body's model")
+	keepAlive := fs.Bool("gateway-keep-alive", true, "reuse connections to the Gateway; false opens one per request (Traefik v3 cuts off some chunked responses on reused connections, traefik/traefik#11767)")
 	var static translateflags.StringList
 	fs.Var(&static, "model", "route this model name without reading a cluster; repeatable; instead of --gateway-ref")
 	fs.Usage = func() {
@@ -207,8 +199,10 @@ func runRouter(args []string, stderr io.Writer) int {
 		}
 		catalog = cc
 	}
+	toGateway := http.DefaultTransport.(*http.Transport).Clone()
+	toGateway.DisableKeepAlives = !*keepAlive
 	router := modelproxy.NewRouter(modelproxy.RouterOptions{
-		Gateway: gateway, ModelHeader: *modelHeader,
+		Gateway: gateway, ModelHeader: *modelHeader, Transport: toGateway,
 		Untrusted: append([]string{sf.rewriteHeader}, sf.aliasList()...),
 		MaxBody:   maxBody, Catalog: catalog, Log: log,
 	})

@@ -17,7 +17,7 @@ var CriticalityHeader = conformance.ConformanceTest{
 	Manifests:   []string{"pools.yaml", "criticality_header.yaml"},
 	Test: func(t *testing.T, s *conformance.Suite, ns string) {
 		deployPools(t, s, ns, "critical", "unset")
-		s.ExpectRouted(t, ns, "cr-critical", "alpha-pool-", map[string]string{s.CriticalityHeader: "Critical"})
-		s.ExpectRouted(t, ns, "cr-unset", "alpha-pool-", map[string]string{s.CriticalityHeader: "Standard"})
+		s.ExpectRouted(t, ns, "cr-critical", conformance.Routed{Backend: "alpha-pool-", Headers: map[string]string{s.CriticalityHeader: "Critical"}})
+		s.ExpectRouted(t, ns, "cr-unset", conformance.Routed{Backend: "alpha-pool-", Headers: map[string]string{s.CriticalityHeader: "Standard"}})
 	},
 }

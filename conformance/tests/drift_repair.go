@@ -20,7 +20,7 @@ var DriftRepair = conformance.ConformanceTest{
 	Manifests:   []string{"pools.yaml", "drift_repair.yaml"},
 	Test: func(t *testing.T, s *conformance.Suite, ns string) {
 		deployPools(t, s, ns, "drifting")
-		s.ExpectRouted(t, ns, "dr-drifting", "alpha-pool-", nil)
+		s.ExpectRouted(t, ns, "dr-drifting", conformance.Routed{Backend: "alpha-pool-"})
 		key := types.NamespacedName{Namespace: ns, Name: translate.RouteName("drifting")}
 		ctx := context.Background()
 
@@ -32,12 +32,12 @@ var DriftRepair = conformance.ConformanceTest{
 		if err := s.Client.Update(ctx, route); err != nil {
 			t.Fatalf("editing the route: %v", err)
 		}
-		s.ExpectRouted(t, ns, "dr-drifting", "alpha-pool-", nil)
+		s.ExpectRouted(t, ns, "dr-drifting", conformance.Routed{Backend: "alpha-pool-"})
 
 		if err := s.Client.Delete(ctx, route); err != nil {
 			t.Fatalf("deleting the route: %v", err)
 		}
-		s.ExpectRouted(t, ns, "dr-drifting", "alpha-pool-", nil)
+		s.ExpectRouted(t, ns, "dr-drifting", conformance.Routed{Backend: "alpha-pool-"})
 		s.ExpectNotRouted(t, "dr-hijacked")
 	},
 }

@@ -18,7 +18,7 @@ var ModelDeleted = conformance.ConformanceTest{
 	Manifests:   []string{"pools.yaml", "model_deleted.yaml"},
 	Test: func(t *testing.T, s *conformance.Suite, ns string) {
 		deployPools(t, s, ns, "doomed")
-		s.ExpectRouted(t, ns, "md-doomed", "alpha-pool-", nil)
+		s.ExpectRouted(t, ns, "md-doomed", conformance.Routed{Backend: "alpha-pool-"})
 		s.DeleteModel(t, ns, "doomed")
 		s.WaitForAbsent(t, &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: translate.RouteName("doomed")}})
 		s.ExpectNotRouted(t, "md-doomed")

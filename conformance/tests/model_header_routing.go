@@ -14,9 +14,9 @@ var ModelHeaderRouting = conformance.ConformanceTest{
 	Manifests:   []string{"pools.yaml", "model_header_routing.yaml"},
 	Test: func(t *testing.T, s *conformance.Suite, ns string) {
 		deployPools(t, s, ns, "alpha-one", "alpha-two", "beta-one")
-		s.ExpectRouted(t, ns, "hr-alpha-one", "alpha-pool-", nil, s.RewriteHeader)
-		s.ExpectRouted(t, ns, "hr-alpha-two", "alpha-pool-", nil, s.RewriteHeader)
-		s.ExpectRouted(t, ns, "hr-beta-one", "beta-pool-", nil, s.RewriteHeader)
+		s.ExpectRouted(t, ns, "hr-alpha-one", conformance.Routed{Backend: "alpha-pool-"})
+		s.ExpectRouted(t, ns, "hr-alpha-two", conformance.Routed{Backend: "alpha-pool-"})
+		s.ExpectRouted(t, ns, "hr-beta-one", conformance.Routed{Backend: "beta-pool-"})
 		s.ExpectNotRouted(t, "hr-no-such-model")
 	},
 }

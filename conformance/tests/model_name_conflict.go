@@ -18,9 +18,9 @@ var ModelNameConflict = conformance.ConformanceTest{
 	Test: func(t *testing.T, s *conformance.Suite, ns string) {
 		deployPools(t, s, ns, "first")
 		s.WaitForCondition(t, ns, "second", translate.ConditionAccepted, metav1.ConditionFalse, translate.ReasonModelNameInUse)
-		s.ExpectRouted(t, ns, "mc-shared", "alpha-pool-", nil, s.RewriteHeader)
+		s.ExpectRouted(t, ns, "mc-shared", conformance.Routed{Backend: "alpha-pool-"})
 		s.DeleteModel(t, ns, "first")
 		s.WaitForCondition(t, ns, "second", translate.ConditionProgrammed, metav1.ConditionTrue, translate.ReasonProgrammed)
-		s.ExpectRouted(t, ns, "mc-shared", "alpha-pool-", map[string]string{s.RewriteHeader: "mc-second-target"})
+		s.ExpectRouted(t, ns, "mc-shared", conformance.Routed{Backend: "alpha-pool-", Served: "mc-second-target"})
 	},
 }

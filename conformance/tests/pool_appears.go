@@ -23,6 +23,6 @@ var PoolAppears = conformance.ConformanceTest{
 		s.Deploy(t, ns, latePool)
 		s.ApplyManifest(t, ns, "pool_appears_pool.yaml")
 		s.WaitForCondition(t, ns, "early", translate.ConditionProgrammed, metav1.ConditionTrue, translate.ReasonProgrammed)
-		s.ExpectRouted(t, ns, "pa-early", "late-pool-", nil)
+		s.ExpectRouted(t, ns, "pa-early", conformance.Routed{Backend: "late-pool-"})
 	},
 }

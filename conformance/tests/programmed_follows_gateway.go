@@ -19,7 +19,7 @@ var ProgrammedFollowsGateway = conformance.ConformanceTest{
 	Manifests:   []string{"pools.yaml", "programmed_follows_gateway.yaml"},
 	Test: func(t *testing.T, s *conformance.Suite, ns string) {
 		deployPools(t, s, ns, "attached")
-		s.ExpectRouted(t, ns, "pg-attached", "alpha-pool-", nil)
+		s.ExpectRouted(t, ns, "pg-attached", conformance.Routed{Backend: "alpha-pool-"})
 		c := s.WaitForCondition(t, ns, "bad-section", translate.ConditionProgrammed, metav1.ConditionFalse, translate.ReasonRouteNotAccepted)
 		if !strings.Contains(c.Message, "Accepted=False") || !strings.Contains(c.Message, s.Gateway.String()+"/no-such-listener") {
 			t.Errorf("Programmed message %q: want the Gateway's Accepted=False verdict on %s/no-such-listener", c.Message, s.Gateway)

@@ -43,7 +43,10 @@ var RejectedRouteShadowsNoOne = conformance.ConformanceTest{
 		}
 		dev := s.ExtraNamespace(t, "rejected-dev")
 		s.ApplyManifest(t, dev, "pools.yaml")
-		s.Deploy(t, dev, alphaPool)
+		// The models are created below: the servers are told their name.
+		pool := alphaPool
+		pool.Models = []string{"rl-shared"}
+		s.Deploy(t, dev, pool)
 
 		model := func(ns, name string) *v1alpha2.InferenceModel {
 			return &v1alpha2.InferenceModel{
@@ -61,14 +64,12 @@ var RejectedRouteShadowsNoOne = conformance.ConformanceTest{
 		// Creation times have a resolution of a second: the prod model must
 		// be younger.
 		time.Sleep(time.Until(older.CreationTimestamp.Add(time.Second + 100*time.Millisecond)))
-		s.Deploy(t, ns, alphaPool)
+		s.Deploy(t, ns, pool)
 		if err := s.Client.Create(ctx, model(ns, "prod")); err != nil {
 			t.Fatal(err)
 		}
 		s.WaitForCondition(t, ns, "prod", translate.ConditionProgrammed, metav1.ConditionTrue, translate.ReasonProgrammed)
-		req := s.ModelRequest("rl-shared")
-		req.Host = listener.Hostname
-		s.ExpectRequestRouted(t, ns, req, "alpha-pool-", nil, s.RewriteHeader)
+		s.ExpectRouted(t, ns, "rl-shared", conformance.Routed{Backend: "alpha-pool-"}, s.AsHost(listener.Hostname)...)
 		// The dev copy keeps its route and says why it gets no traffic.
 		s.WaitForCondition(t, dev, "dev-copy", translate.ConditionProgrammed, metav1.ConditionFalse, translate.ReasonRouteNotAccepted)
 	},

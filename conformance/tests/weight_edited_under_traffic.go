@@ -22,7 +22,7 @@ var WeightEditedUnderTraffic = conformance.ConformanceTest{
 	Manifests: []string{"pools.yaml", "weight_edited_under_traffic.yaml"},
 	Test: func(t *testing.T, s *conformance.Suite, ns string) {
 		deployPools(t, s, ns, "edited")
-		s.ExpectRouted(t, ns, "we-model", "alpha-pool-", nil)
+		s.ExpectTargetsOnly(t, "we-model", []string{"we-lora-v1", "we-lora-v2"}, nil)
 		s.ExpectSplit(t, "we-model", map[string]float64{"we-lora-v1": 0.9, "we-lora-v2": 0.1})
 
 		traffic := s.StartTraffic("we-model", "we-lora-v1", "we-lora-v2")

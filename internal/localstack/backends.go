@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/http"
+	"net/url"
 	"sync"
 	"syscall"
+
+	"github.com/go-logr/logr"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -16,6 +20,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/modelroute/modelroute/conformance"
+	"github.com/modelroute/modelroute/internal/modelproxy"
+	"github.com/modelroute/modelroute/internal/modelserver"
 	"github.com/modelroute/modelroute/translate"
 )
 
@@ -23,20 +29,29 @@ import (
 // of the slices LoopbackBackends writes.
 const EndpointSliceManager = "conformance.modelroute.dev"
 
-// LoopbackBackends implements conformance.Backends with echo servers in
-// this process, each on a loopback address of its own, and one FQDN
+// LoopbackBackends implements conformance.Backends with model-server pods
+// in this process, each on a loopback address of its own, and one FQDN
 // EndpointSlice per pool that makes them the endpoints of the pool's shadow
 // Service (see the package documentation for why). Service mode only.
+//
+// A pod is what a vLLM Deployment with modelroute's sidecar runs: the
+// target-rewrite sidecar (modelproxy.Rewriter) on the pool's target port,
+// in front of a vLLM stand-in (package modelserver) that serves only the
+// pool's names on another port of the same address.
 type LoopbackBackends struct {
 	Client  client.Client
 	Backend translate.BackendMode
+	// RewriteHeader and RewriteHeaderAliases are the sidecar's: the
+	// controller's.
+	RewriteHeader        string
+	RewriteHeaderAliases []string
 }
 
 var _ conformance.Backends = (*LoopbackBackends)(nil)
 
-// Deploy starts pool.Replicas echo servers named "<pool>-<n>" on
-// <address>:<target port>, and the EndpointSlice of the pool's shadow
-// Service in ns. Both go away when t ends.
+// Deploy starts pool.Replicas pods named "<pool>-<n>", serving pool.Models,
+// the sidecar on <address>:<target port>, and the EndpointSlice of the
+// pool's shadow Service in ns. All go away when t ends.
 func (b *LoopbackBackends) Deploy(ctx context.Context, t conformance.Scope, ns string, pool conformance.Pool) error {
 	if b.Backend != translate.BackendService {
 		return fmt.Errorf("loopback backends need modelroute in --backend %s (endpoints of its shadow Services), not %q",
@@ -49,10 +64,10 @@ func (b *LoopbackBackends) Deploy(ctx context.Context, t conformance.Scope, ns s
 		return fmt.Errorf("pool %s: target port %d is not 1 to 65535", pool.Name, pool.TargetPort)
 	}
 	service := translate.ServiceName(pool.Group, pool.Name)
-	var servers []*conformance.EchoServer
+	var pods []*pod
 	closeAll := func() {
-		for _, s := range servers {
-			_ = s.Close()
+		for _, p := range pods {
+			p.close()
 		}
 	}
 	slice := &discoveryv1.EndpointSlice{
@@ -74,15 +89,14 @@ func (b *LoopbackBackends) Deploy(ctx context.Context, t conformance.Scope, ns s
 		Endpoints: []discoveryv1.Endpoint{},
 	}
 	for i := range pool.Replicas {
-		server, err := startEchoServer(fmt.Sprintf("%s-%d", pool.Name, i), ns, pool.TargetPort)
+		p, err := b.startPod(modelserver.Options{Pod: fmt.Sprintf("%s-%d", pool.Name, i), Namespace: ns, Models: pool.Models}, pool.TargetPort)
 		if err != nil {
 			closeAll()
 			return err
 		}
-		servers = append(servers, server)
-		host, _, _ := net.SplitHostPort(server.Addr)
+		pods = append(pods, p)
 		slice.Endpoints = append(slice.Endpoints, discoveryv1.Endpoint{
-			Addresses: []string{host},
+			Addresses: []string{p.ip},
 			// Nothing else would say so: there is no kubelet.
 			Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)},
 		})
@@ -101,23 +115,47 @@ func (b *LoopbackBackends) Deploy(ctx context.Context, t conformance.Scope, ns s
 	return nil
 }
 
-// startEchoServer starts an echo server on a fresh loopback address,
-// skipping addresses another process holds the port of.
-func startEchoServer(pod, ns string, port int32) (*conformance.EchoServer, error) {
+// pod is a model server and its sidecar on one loopback address.
+type pod struct {
+	ip      string
+	server  *modelserver.Server
+	sidecar *http.Server
+}
+
+func (p *pod) close() {
+	_ = p.sidecar.Close()
+	_ = p.server.Close()
+}
+
+// startPod starts a pod on a fresh loopback address, skipping addresses
+// another process holds the port of.
+func (b *LoopbackBackends) startPod(opts modelserver.Options, port int32) (*pod, error) {
 	var errs []error
 	for range 20 {
 		ip, err := nextLoopbackIP()
 		if err != nil {
 			return nil, err
 		}
-		server, err := conformance.StartEchoServer(pod, ns, net.JoinHostPort(ip, fmt.Sprint(port)))
-		if err == nil {
-			return server, nil
+		ln, err := net.Listen("tcp", net.JoinHostPort(ip, fmt.Sprint(port)))
+		if errors.Is(err, syscall.EADDRINUSE) {
+			errs = append(errs, err)
+			continue
 		}
-		if !errors.Is(err, syscall.EADDRINUSE) {
+		if err != nil {
 			return nil, err
 		}
-		errs = append(errs, err)
+		server, err := modelserver.Start(net.JoinHostPort(ip, "0"), opts)
+		if err != nil {
+			_ = ln.Close()
+			return nil, err
+		}
+		sidecar := modelproxy.DefaultTimeouts.Server(modelproxy.NewRewriter(modelproxy.RewriterOptions{
+			Upstream: &url.URL{Scheme: "http", Host: server.Addr},
+			Header:   b.RewriteHeader, Aliases: b.RewriteHeaderAliases,
+			MaxBody: modelproxy.DefaultMaxBody, Log: logr.Discard(),
+		}))
+		go func() { _ = sidecar.Serve(ln) }()
+		return &pod{ip: ip, server: server, sidecar: sidecar}, nil
 	}
 	return nil, errors.Join(errs...)
 }

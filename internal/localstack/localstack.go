@@ -13,8 +13,9 @@
 // controller turns the shadow Services modelroute creates (service mode)
 // into endpoints. The harness writes what that controller would: one
 // EndpointSlice per pool, labelled with the shadow Service's name, whose
-// endpoints are echo servers (conformance.StartEchoServer) listening in
-// this process. Two constraints shape those slices:
+// endpoints are pods in this process (LoopbackBackends: a vLLM stand-in
+// behind modelroute's target-rewrite sidecar). Two constraints shape those
+// slices:
 //
 //   - The API server rejects loopback addresses (127.0.0.0/8) in IPv4
 //     EndpointSlices, the kind a real controller writes. An FQDN slice
@@ -118,6 +119,10 @@ type Env struct {
 	Kubeconfig string
 	// Suite is ready to run the conformance tests against.
 	Suite *conformance.Suite
+
+	// Router is the body-based router in front of Traefik: OpenAI clients'
+	// base URL.
+	Router *Router
 
 	dir        string
 	traefik    *controlplane.Process
@@ -243,6 +248,15 @@ func (e *Env) start(ctx context.Context, log io.Writer, logger logr.Logger, cfg 
 		return fmt.Errorf("%w; Traefik's last output:\n%s", err, tail)
 	}
 
+	e.Router, err = StartRouter(waitCtx, RouterOptions{
+		Config: e.Cluster.Config, Gateway: types.NamespacedName{Namespace: GatewayNamespace, Name: GatewayName},
+		GatewayAddress: address, ModelHeader: cfg.ModelHeader, RewriteHeader: cfg.RewriteHeader,
+		RewriteHeaderAliases: cfg.RewriteHeaderAliases, Log: logger.WithName("router"),
+	})
+	if err != nil {
+		return err
+	}
+
 	featureSet := sets.New[features.FeatureName]()
 	for _, f := range supported {
 		featureSet.Insert(features.FeatureName(f.Name))
@@ -251,12 +265,13 @@ func (e *Env) start(ctx context.Context, log io.Writer, logger logr.Logger, cfg 
 	if cfg.CriticalityHeader != "" {
 		featureSet.Insert(conformance.SupportCriticalityHeader)
 	}
-	featureSet.Insert(conformance.SupportRestrictedListener)
+	featureSet.Insert(conformance.SupportRestrictedListener, conformance.SupportStreamingModelServers)
 	timeouts := conformance.DefaultTimeoutConfig()
 	e.Suite = &conformance.Suite{
 		Client:               e.Client,
 		Gateway:              types.NamespacedName{Namespace: GatewayNamespace, Name: GatewayName},
 		GatewayAddress:       address,
+		OpenAIBaseURL:        e.Router.BaseURL,
 		Backend:              cfg.Backend,
 		ModelHeader:          cfg.ModelHeader,
 		RewriteHeader:        cfg.RewriteHeader,
@@ -264,7 +279,8 @@ func (e *Env) start(ctx context.Context, log io.Writer, logger logr.Logger, cfg 
 		RewriteHeaderAliases: cfg.RewriteHeaderAliases,
 		RestrictedListener:   RestrictedListener,
 		SupportedFeatures:    featureSet,
-		Backends:             &LoopbackBackends{Client: e.Client, Backend: cfg.Backend},
+		Backends: &LoopbackBackends{Client: e.Client, Backend: cfg.Backend,
+			RewriteHeader: cfg.RewriteHeader, RewriteHeaderAliases: cfg.RewriteHeaderAliases},
 		Implementation: confv1.Implementation{
 			Organization: "traefik",
 			Project:      "traefik",
@@ -279,11 +295,15 @@ func (e *Env) start(ctx context.Context, log io.Writer, logger logr.Logger, cfg 
 	return nil
 }
 
-// Stop stops everything Start started, in reverse order: the controller,
-// Traefik, the control plane; and removes the kubeconfig. Idempotent.
+// Stop stops everything Start started, in reverse order: the router, the
+// controller, Traefik, the control plane; and removes the kubeconfig.
+// Idempotent.
 func (e *Env) Stop() error {
 	e.stopOnce.Do(func() {
 		var errs []error
+		if e.Router != nil {
+			errs = append(errs, e.Router.Stop())
+		}
 		if e.controller != nil {
 			if err := e.controller.Stop(time.Minute); err != nil {
 				errs = append(errs, fmt.Errorf("the controller stopped with: %w", err))

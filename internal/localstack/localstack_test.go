@@ -1,9 +1,7 @@
 package localstack_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -111,6 +109,7 @@ func testTraffic(t *testing.T, ctx context.Context, env *localstack.Env) {
 	pool := conformance.Pool{
 		Group: translate.GroupInferenceAlpha, Name: "echo-pool",
 		Selector: map[string]string{"app": "echo"}, TargetPort: 8000, Replicas: 2,
+		Models: []string{"echo-lora"},
 	}
 	if err := s.Backends.Deploy(ctx, t, ns.Name, pool); err != nil {
 		t.Fatalf("Deploy: %v", err)
@@ -159,17 +158,23 @@ func testTraffic(t *testing.T, ctx context.Context, env *localstack.Env) {
 	})
 	t.Logf("model Programmed after %s", time.Since(waitStart).Round(100*time.Millisecond))
 
+	// Through the router, as an OpenAI client sends it: the body alone.
 	pods := map[string]int{}
 	harness.EventuallyWithin(t, time.Minute, 200*time.Millisecond, func() error {
-		reply, err := ask(ctx, "http://"+s.GatewayAddress+"/v1/chat/completions", s.ModelHeader, "echo-model")
+		reply, err := s.Chat(ctx, "echo-model")
 		if err != nil {
 			return err
 		}
 		if reply.Namespace != ns.Name || !strings.HasPrefix(reply.Pod, pool.Name+"-") {
 			return fmt.Errorf("answered by %s/%s", reply.Namespace, reply.Pod)
 		}
-		if got := reply.Headers[http.CanonicalHeaderKey(s.RewriteHeader)]; !slices.Equal(got, []string{"echo-lora"}) {
-			return fmt.Errorf("%s: %q", s.RewriteHeader, got)
+		// The sidecar put the route's target in the body, and took the
+		// header away.
+		if reply.Model != "echo-lora" {
+			return fmt.Errorf("served %q, want echo-lora", reply.Model)
+		}
+		if got := reply.Headers[http.CanonicalHeaderKey(s.RewriteHeader)]; len(got) > 0 {
+			return fmt.Errorf("the server saw %s: %q", s.RewriteHeader, got)
 		}
 		if got := reply.Headers[http.CanonicalHeaderKey(s.CriticalityHeader)]; !slices.Equal(got, []string{"Standard"}) {
 			return fmt.Errorf("%s: %q", s.CriticalityHeader, got)
@@ -181,30 +186,6 @@ func testTraffic(t *testing.T, ctx context.Context, env *localstack.Env) {
 		return nil
 	})
 	t.Logf("first successful requests after %s: %v", time.Since(waitStart).Round(100*time.Millisecond), pods)
-}
-
-func ask(ctx context.Context, url, header, model string) (*conformance.EchoReply, error) {
-	body, _ := json.Marshal(map[string]any{"model": model, "messages": []map[string]string{{"role": "user", "content": "hi"}}})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set(header, model)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s", resp.Status, data)
-	}
-	var reply conformance.EchoReply
-	if err := json.Unmarshal(data, &reply); err != nil {
-		return nil, fmt.Errorf("%w: %s", err, data)
-	}
-	return &reply, nil
 }
 
 func sets(s *conformance.Suite) []features.FeatureName {

@@ -44,10 +44,14 @@ func (c StaticCatalog) Models(context.Context) ([]Model, error) {
 const indexModelName = "spec.modelName"
 
 // ClusterCatalog reads the cluster: a model name is routable through the
-// Gateway when an InferenceModel of that name is Programmed for its
-// current generation (every parent Gateway accepted its route) and its
-// HTTPRoute attaches to the Gateway. It reads from a cache of the models
-// and of modelroute's routes (those carrying its label).
+// Gateway when the HTTPRoute of an InferenceModel of that name is
+// accepted by the Gateway (the route's status for that parent, from which
+// the model's Programmed condition is derived). It reads the route rather
+// than the condition so that an edit of the model, which leaves the
+// condition a generation behind until the controller catches up, does not
+// take the name offline while the route still serves it. It reads from a
+// cache of the models and of modelroute's routes (those carrying its
+// label).
 type ClusterCatalog struct {
 	reader  client.Reader
 	gateway types.NamespacedName
@@ -129,13 +133,8 @@ func (c *ClusterCatalog) Models(ctx context.Context) ([]Model, error) {
 	return out, nil
 }
 
-// routed reports whether m is Programmed and its route attaches to the
-// Gateway.
+// routed reports whether m's route is accepted by the Gateway.
 func (c *ClusterCatalog) routed(ctx context.Context, m *v1alpha2.InferenceModel) (bool, error) {
-	p := meta.FindStatusCondition(m.Status.Conditions, translate.ConditionProgrammed)
-	if p == nil || p.Status != metav1.ConditionTrue || p.ObservedGeneration != m.Generation {
-		return false, nil
-	}
 	route := &gatewayv1.HTTPRoute{}
 	if err := c.reader.Get(ctx, types.NamespacedName{Namespace: m.Namespace, Name: translate.RouteName(m.Name)}, route); err != nil {
 		return false, client.IgnoreNotFound(err)
@@ -143,8 +142,16 @@ func (c *ClusterCatalog) routed(ctx context.Context, m *v1alpha2.InferenceModel)
 	if !metav1.IsControlledBy(route, m) {
 		return false, nil
 	}
-	for _, ref := range route.Spec.ParentRefs {
-		if ns, name, ok := translate.GatewayOf(route.Namespace, ref); ok && ns == c.gateway.Namespace && name == c.gateway.Name {
+	ours := func(ref gatewayv1.ParentReference) bool {
+		ns, name, ok := translate.GatewayOf(route.Namespace, ref)
+		return ok && ns == c.gateway.Namespace && name == c.gateway.Name
+	}
+	// The status of a parent the route no longer names may linger.
+	if !slices.ContainsFunc(route.Spec.ParentRefs, ours) {
+		return false, nil
+	}
+	for _, parent := range route.Status.Parents {
+		if ours(parent.ParentRef) && meta.IsStatusConditionTrue(parent.Conditions, string(gatewayv1.RouteConditionAccepted)) {
 			return true, nil
 		}
 	}

@@ -1,0 +1,107 @@
+// The official OpenAI Node.js SDK against `make demo`'s stack and its
+// config/samples, configured as a new user would: OPENAI_BASE_URL from the
+// line the demo prints, any OPENAI_API_KEY, no extra headers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+
+const client = new OpenAI();
+
+// What the demo's servers answered a chat request for name with.
+async function served(name, options) {
+  const completion = await client.chat.completions.create(
+    { model: name, messages: [{ role: 'user', content: 'Which model are you?' }] },
+    options,
+  );
+  return completion.model;
+}
+
+// Counts the names served over n requests.
+async function tally(name, n, options) {
+  const counts = {};
+  for (let i = 0; i < n; i++) {
+    const model = await served(name, options);
+    counts[model] = (counts[model] ?? 0) + 1;
+  }
+  return counts;
+}
+
+// The count of a target picked with probability p out of n is binomial: a
+// correct split is within 5 standard deviations but about once in 1.7
+// million runs.
+function assertShare(counts, n, target, p) {
+  const want = n * p;
+  const tolerance = 5 * Math.sqrt(n * p * (1 - p));
+  const got = counts[target] ?? 0;
+  assert.ok(Math.abs(got - want) <= tolerance,
+    `${target}: ${got} of ${n}, want ${want} ± ${tolerance.toFixed(0)} (all: ${JSON.stringify(counts)})`);
+}
+
+test('GET /v1/models lists exactly the routable names', async () => {
+  const ids = [];
+  for await (const model of client.models.list()) {
+    ids.push(model.id);
+  }
+  ids.sort();
+  assert.deepEqual(ids, ['code-completion', 'meta-llama/Llama-3.1-8B-Instruct', 'support-assistant']);
+});
+
+test('a 3:1 LoRA split lands about 3:1 in the replies\' model', async () => {
+  const n = 400;
+  const counts = await tally('support-assistant', n);
+  assert.deepEqual(Object.keys(counts).sort(), ['support-lora-v1', 'support-lora-v2']);
+  assertShare(counts, n, 'support-lora-v1', 0.75);
+});
+
+test('an alias answers with its target', async () => {
+  assert.equal(await served('code-completion'), 'Qwen/Qwen2.5-Coder-7B-Instruct');
+});
+
+test('streaming: every chunk, to data: [DONE]', async () => {
+  const stream = await client.chat.completions.create({
+    model: 'support-assistant',
+    messages: [{ role: 'user', content: 'Stream, please.' }],
+    stream: true,
+  });
+  const models = new Set();
+  let text = '';
+  let chunks = 0;
+  for await (const chunk of stream) {
+    chunks++;
+    models.add(chunk.model);
+    text += chunk.choices[0]?.delta?.content ?? '';
+  }
+  assert.ok(chunks >= 3, `${chunks} chunks`);
+  assert.equal(models.size, 1, `one stream came from several targets: ${[...models]}`);
+  const [model] = models;
+  assert.ok(['support-lora-v1', 'support-lora-v2'].includes(model), model);
+  assert.match(text, new RegExp(`served by .* as ${model}`));
+});
+
+test('an unknown model raises NotFoundError', async () => {
+  for (const name of ['no-such-model', 'summarizer', 'support-lora-v1']) {
+    await assert.rejects(served(name), (err) => {
+      assert.ok(err instanceof OpenAI.NotFoundError, `${name}: ${err}`);
+      assert.equal(err.status, 404);
+      assert.match(err.message, new RegExp(name));
+      return true;
+    });
+  }
+});
+
+test('a client-sent rewrite header changes nothing', async () => {
+  const headers = {
+    'X-Gateway-Model-Name-Rewrite': 'support-lora-v2',
+    'x-llm-d-model-name-rewrite': 'support-lora-v2',
+    // The routing header, too: the router sets it from the body.
+    'X-Gateway-Model-Name': 'code-completion',
+  };
+  // The pool of this model serves support-lora-v2: a header that got
+  // through would be obeyed.
+  assert.equal(await served('meta-llama/Llama-3.1-8B-Instruct', { headers }), 'meta-llama/Llama-3.1-8B-Instruct');
+  assert.equal(await served('code-completion', { headers: { 'X-Gateway-Model-Name-Rewrite': 'qwen-coder-lora-v2' } }),
+    'Qwen/Qwen2.5-Coder-7B-Instruct');
+  const n = 200;
+  const counts = await tally('support-assistant', n, { headers });
+  assertShare(counts, n, 'support-lora-v1', 0.75);
+});
