@@ -84,6 +84,16 @@ func TestKustomizations(t *testing.T) {
 			"CustomResourceDefinition//inferencepools.inference.networking.k8s.io",
 			"CustomResourceDefinition//inferencepools.inference.networking.x-k8s.io",
 		}},
+		// The body-based router, installed on its own next to the
+		// controller, in the controller's namespace.
+		{"router", []string{
+			"ClusterRole//modelroute-router",
+			"ClusterRoleBinding//modelroute-router",
+			"Deployment/modelroute-system/modelroute-router",
+			"PodDisruptionBudget/modelroute-system/modelroute-router",
+			"Service/modelroute-system/modelroute-router",
+			"ServiceAccount/modelroute-system/modelroute-router",
+		}},
 		{"samples", nil}, // checked below
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
@@ -104,10 +114,17 @@ func TestKustomizations(t *testing.T) {
 // deployment decodes the Deployment config/default installs.
 func deployment(t *testing.T) (*appsv1.Deployment, *corev1.Container) {
 	t.Helper()
+	return deploymentOf(t, "default", "modelroute")
+}
+
+// deploymentOf decodes the Deployment modelroute-system/name of the
+// kustomization in dir.
+func deploymentOf(t *testing.T, dir, name string) (*appsv1.Deployment, *corev1.Container) {
+	t.Helper()
 	var dep appsv1.Deployment
-	obj := build(t, "default")["Deployment/modelroute-system/modelroute"]
+	obj := build(t, dir)["Deployment/modelroute-system/"+name]
 	if obj == nil {
-		t.Fatal("config/default has no Deployment modelroute-system/modelroute")
+		t.Fatalf("config/%s has no Deployment modelroute-system/%s", dir, name)
 	}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(obj, &dep, true); err != nil {
 		t.Fatalf("decoding the Deployment: %v", err)
@@ -118,10 +135,21 @@ func deployment(t *testing.T) (*appsv1.Deployment, *corev1.Container) {
 	return &dep, &dep.Spec.Template.Spec.Containers[0]
 }
 
+// The Deployments of config/: the controller's and the router's.
+var deployments = []struct{ dir, name string }{{"default", "modelroute"}, {"router", "modelroute-router"}}
+
 // TestDeploymentIsLockedDown checks the security settings README promises,
 // on top of (and more strictly than) Pod Security restricted below.
 func TestDeploymentIsLockedDown(t *testing.T) {
-	dep, c := deployment(t)
+	for _, d := range deployments {
+		t.Run(d.name, func(t *testing.T) {
+			dep, c := deploymentOf(t, d.dir, d.name)
+			lockedDown(t, dep, c)
+		})
+	}
+}
+
+func lockedDown(t *testing.T, dep *appsv1.Deployment, c *corev1.Container) {
 	pod := dep.Spec.Template.Spec.SecurityContext
 	if pod == nil || !ptr.Deref(pod.RunAsNonRoot, false) {
 		t.Error("pod securityContext: runAsNonRoot is not true")
@@ -166,10 +194,13 @@ func TestDeploymentMeetsPodSecurityRestricted(t *testing.T) {
 		return out
 	}
 
-	dep, _ := deployment(t)
-	if f := forbidden(&dep.Spec.Template); len(f) > 0 {
-		t.Errorf("pod template violates Pod Security restricted:\n%s", strings.Join(f, "\n"))
+	for _, d := range deployments {
+		dep, _ := deploymentOf(t, d.dir, d.name)
+		if f := forbidden(&dep.Spec.Template); len(f) > 0 {
+			t.Errorf("%s: pod template violates Pod Security restricted:\n%s", d.name, strings.Join(f, "\n"))
+		}
 	}
+	dep, _ := deployment(t)
 	// The same checks must catch a weakened copy, or the pass above proves
 	// nothing.
 	weak := dep.Spec.Template.DeepCopy()
@@ -246,7 +277,15 @@ func TestBoolFlag(t *testing.T) {
 // TestDeploymentProbes: liveness and readiness hit the manager's /healthz and
 // /readyz on the port it serves them on.
 func TestDeploymentProbes(t *testing.T) {
-	_, c := deployment(t)
+	for _, d := range deployments {
+		t.Run(d.name, func(t *testing.T) {
+			_, c := deploymentOf(t, d.dir, d.name)
+			probesServed(t, c)
+		})
+	}
+}
+
+func probesServed(t *testing.T, c *corev1.Container) {
 	addr := flagValue(c.Args, "health-probe-bind-address")
 	if addr == "" {
 		addr = ":8081" // the controller's default
@@ -354,6 +393,21 @@ func TestDeploymentGracePeriod(t *testing.T) {
 	grace := time.Duration(ptr.Deref(dep.Spec.Template.Spec.TerminationGracePeriodSeconds, corev1.DefaultTerminationGracePeriodSeconds)) * time.Second
 	if grace <= shutdown+renew {
 		t.Errorf("terminationGracePeriodSeconds %s; want more than --graceful-shutdown-timeout %s plus --leader-election-renew-deadline %s", grace, shutdown, renew)
+	}
+}
+
+// TestRouterGracePeriod: on SIGTERM the router lets requests in flight,
+// streams among them, finish for --shutdown-timeout; the kubelet must wait
+// longer.
+func TestRouterGracePeriod(t *testing.T) {
+	dep, c := deploymentOf(t, "router", "modelroute-router")
+	shutdown := durationFlag(t, c.Args, "shutdown-timeout", 30*time.Second)
+	grace := time.Duration(ptr.Deref(dep.Spec.Template.Spec.TerminationGracePeriodSeconds, corev1.DefaultTerminationGracePeriodSeconds)) * time.Second
+	if grace <= shutdown {
+		t.Errorf("terminationGracePeriodSeconds %s; want more than --shutdown-timeout %s", grace, shutdown)
+	}
+	if c.Resources.Limits.Memory().IsZero() {
+		t.Error("no memory limit: requests buffered up to their model would grow without one")
 	}
 }
 
