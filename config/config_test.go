@@ -5,6 +5,8 @@ package config
 import (
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -546,4 +548,94 @@ func TestMetricsAuthenticated(t *testing.T) {
 	if diff := cmp.Diff(want, reader.Rules); diff != "" {
 		t.Errorf("ClusterRole modelroute-metrics-reader (-want +got):\n%s", diff)
 	}
+}
+
+// TestRewriteSidecarComponent builds the component onto a vLLM Deployment
+// labelled for it and one that is not: only the first gets the sidecar, in
+// front of the model server's port, and the container alone passes Pod
+// Security restricted (model servers' own containers often cannot).
+func TestRewriteSidecarComponent(t *testing.T) {
+	dir := t.TempDir()
+	vllm := func(name string, labelled bool) string {
+		label := ""
+		if labelled {
+			label = "\n  labels:\n    modelroute.dev/rewrite-sidecar: \"true\""
+		}
+		return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: %s%s
+spec:
+  selector: {matchLabels: {app: %[1]s}}
+  template:
+    metadata: {labels: {app: %[1]s}}
+    spec:
+      containers:
+      - name: vllm
+        image: vllm/vllm-openai:latest
+        ports: [{containerPort: 8000}]
+`, name, label)
+	}
+	files := map[string]string{
+		"kustomization.yaml": "resources: [vllm.yaml]\ncomponents: [" + relativeTo(t, dir, "components/rewrite-sidecar") + "]\n",
+		"vllm.yaml":          vllm("llama", true) + "---\n" + vllm("other", false),
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	res, err := k.Run(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		t.Fatalf("kustomize build: %v", err)
+	}
+	containers := map[string][]corev1.Container{}
+	for _, r := range res.Resources() {
+		obj, err := r.Map()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dep appsv1.Deployment
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(obj, &dep, true); err != nil {
+			t.Fatal(err)
+		}
+		containers[dep.Name] = dep.Spec.Template.Spec.Containers
+	}
+	if n := len(containers["other"]); n != 1 {
+		t.Errorf("the unlabelled Deployment has %d containers, want its own alone", n)
+	}
+	if n := len(containers["llama"]); n != 2 {
+		t.Fatalf("the labelled Deployment has %d containers, want 2", n)
+	}
+	sidecar := containers["llama"][1]
+	if got := flagValue(sidecar.Args, "upstream"); got != "http://127.0.0.1:8000" {
+		t.Errorf("--upstream=%s, want the model server's port in the pod", got)
+	}
+	if sidecar.Args[0] != "rewrite" || flagValue(sidecar.Args, "listen") != ":8001" || sidecar.Ports[0].ContainerPort != 8001 {
+		t.Errorf("sidecar args %v, ports %v", sidecar.Args, sidecar.Ports)
+	}
+	evaluator, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restricted := psaapi.LevelVersion{Level: psaapi.LevelRestricted, Version: psaapi.LatestVersion()}
+	for _, r := range evaluator.EvaluatePod(restricted, &metav1.ObjectMeta{}, &corev1.PodSpec{Containers: []corev1.Container{sidecar}}) {
+		if !r.Allowed {
+			t.Errorf("the sidecar alone violates Pod Security restricted: %s: %s", r.ForbiddenReason, r.ForbiddenDetail)
+		}
+	}
+}
+
+// relativeTo is path as seen from dir: kustomize refuses absolute roots.
+func relativeTo(t *testing.T, dir, path string) string {
+	t.Helper()
+	abs, err := filepath.Abs(path)
+	if err == nil {
+		abs, err = filepath.Rel(dir, abs)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.ToSlash(abs)
 }
