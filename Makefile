@@ -70,8 +70,9 @@ $(OPENAI_NODE): test/openai-node/package.json test/openai-node/package-lock.json
 test: vet controlplane traefik $(if $(NPM),$(OPENAI_NODE)) ## Run every test: unit, golden, and integration on the local control plane (and, with npm, the OpenAI Node.js SDK against the demo).
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	KUBEBUILDER_ASSETS="$$(bash tools/controlplane/build.sh 2>/dev/null)" $(GO) test -count=1 ./...
-	@# The scale benchmark builds only with its tag: compile it, and test its report.
+	@# The benchmarks build only with their tag: compile them, and test the scale report.
 	$(GO) test -count=1 -tags bench -run '^TestReportTemplate$$' ./test/scale/
+	$(GO) vet -tags bench ./test/proxybench/
 
 .PHONY: chaos
 chaos: controlplane ## Only the fault-injection tests of controllers/ (also part of `make test`), verbose; COUNT=3 runs them 3 times.
@@ -95,6 +96,10 @@ bench: controlplane ## Scale benchmark of the controller (1,000/10,000/50,000 mo
 .PHONY: bench-foreign
 bench-foreign: controlplane ## The controller's memory at 1,000 models without and with 50,000 foreign HTTPRoutes in the cluster; writes its block of docs/benchmarks.md (BENCH_ARGS='-foreign-routes 10000' etc.).
 	$(GO) test -tags bench -count=1 -timeout 1h -v -run '^TestForeignRoutes$$' ./test/scale/ -args $(BENCH_ARGS)
+
+.PHONY: bench-proxy
+bench-proxy: ## The body-based router and the target-rewrite sidecar against a plain httputil.ReverseProxy and no proxy: latency, throughput, first event, memory; writes its block of docs/benchmarks.md (BENCH_ARGS='-latency-requests 1000' etc.).
+	$(GO) test -tags bench -count=1 -timeout 30m -v -run '^TestProxyBench$$' ./test/proxybench/ -args $(BENCH_ARGS)
 
 ##@ Build and run
 

@@ -13,8 +13,8 @@ import (
 )
 
 // newProxy is a reverse proxy to target that streams both ways: the
-// request body as it is read, every write of the response flushed at once
-// (a model server's server-sent events arrive one by one). rewrite
+// request body as it is read, every write of a streamed response flushed
+// at once (a model server's server-sent events arrive one by one). rewrite
 // adjusts each outgoing request. A request body that fails (see
 // trackedBody) is answered as the client's fault; anything else the
 // upstream or the way to it did is a 502.
@@ -27,8 +27,11 @@ func newProxy(target *url.URL, transport http.RoundTripper, log logr.Logger, rew
 			pr.SetXForwarded()
 			rewrite(pr)
 		},
-		Transport:     transport,
-		FlushInterval: -1,
+		Transport: transport,
+		// FlushInterval 0: httputil flushes every write of a response
+		// that is text/event-stream or has no length (a model's stream)
+		// at once by itself; a response of known length is written whole,
+		// without a flush after its header (a write less per request).
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if tb, ok := r.Context().Value(trackedKey{}).(*trackedBody); ok {
 				if berr := tb.failure(); berr != nil && bodyError(berr) {

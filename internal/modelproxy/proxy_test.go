@@ -168,36 +168,41 @@ func TestRouterGatewayUnreachable(t *testing.T) {
 	}
 }
 
-// Server-sent events pass through one by one: the client reads the first
-// before the server writes the second.
+// Streams pass through one write at a time: the client reads the first
+// event before the server writes the second, for server-sent events and
+// for any response of unknown length (newline-delimited JSON, say).
 func TestRouterStreamsEvents(t *testing.T) {
-	next := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "text/event-stream")
-		fmt.Fprint(w, "data: {\"n\":1}\n\n")
-		w.(http.Flusher).Flush()
-		<-next
-		fmt.Fprint(w, "data: [DONE]\n\n")
-	}))
-	defer srv.Close()
-	gateway, _ := url.Parse(srv.URL)
-	router := httptest.NewServer(newTestRouter(gateway, 1<<20))
-	defer router.Close()
-	resp, err := http.Post(router.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"llama","stream":true}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	lines := bufio.NewReader(resp.Body)
-	first, err := lines.ReadString('\n')
-	if err != nil || first != "data: {\"n\":1}\n" {
-		t.Fatalf("first event %q (%v)", first, err)
-	}
-	close(next)
-	rest, _ := io.ReadAll(lines)
-	if !strings.Contains(string(rest), "data: [DONE]") {
-		t.Errorf("the stream's end: %q", rest)
+	for _, contentType := range []string{"text/event-stream", "application/x-ndjson"} {
+		t.Run(contentType, func(t *testing.T) {
+			next := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				w.Header().Set("Content-Type", contentType)
+				fmt.Fprint(w, "data: {\"n\":1}\n\n")
+				w.(http.Flusher).Flush()
+				<-next
+				fmt.Fprint(w, "data: [DONE]\n\n")
+			}))
+			defer srv.Close()
+			gateway, _ := url.Parse(srv.URL)
+			router := httptest.NewServer(newTestRouter(gateway, 1<<20))
+			defer router.Close()
+			resp, err := http.Post(router.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"llama","stream":true}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			lines := bufio.NewReader(resp.Body)
+			first, err := lines.ReadString('\n')
+			if err != nil || first != "data: {\"n\":1}\n" {
+				t.Fatalf("first event %q (%v)", first, err)
+			}
+			close(next)
+			rest, _ := io.ReadAll(lines)
+			if !strings.Contains(string(rest), "data: [DONE]") {
+				t.Errorf("the stream's end: %q", rest)
+			}
+		})
 	}
 }
 

@@ -52,7 +52,7 @@ func (r *Rewriter) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.proxy.ServeHTTP(w, req)
 		return
 	}
-	body, err := openaibody.Read(req.Body, req.Header.Get("Content-Type"), r.opts.MaxBody)
+	body, err := openaibody.Read(req.Body, req.Header.Get("Content-Type"), r.opts.MaxBody, req.ContentLength)
 	if err != nil {
 		writeBodyError(w, err)
 		return

@@ -76,7 +76,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.getModel(w, req, strings.TrimPrefix(req.URL.Path, "/v1/models/"))
 		return
 	}
-	body, err := openaibody.Read(req.Body, req.Header.Get("Content-Type"), r.opts.MaxBody)
+	body, err := openaibody.Read(req.Body, req.Header.Get("Content-Type"), r.opts.MaxBody, req.ContentLength)
 	if err != nil {
 		writeBodyError(w, err)
 		return

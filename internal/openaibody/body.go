@@ -21,10 +21,11 @@ const chunk = 32 << 10
 
 // Body is a request body read up to its model.
 type Body struct {
-	// Prefix is every byte read so far; the model's value is
-	// Prefix[Start:End]: a JSON string token (quotes included) or a form
-	// field's content.
-	Prefix     []byte
+	// held is every byte read so far, in the buffers it was read into
+	// (kept, not copied into one: a long prefix costs its size once).
+	held [][]byte
+	// The model's value is the bytes Start to End of the body: a JSON
+	// string token (quotes included) or a form field's content.
 	Start, End int
 	// Model is the decoded model.
 	Model string
@@ -36,8 +37,10 @@ type Body struct {
 // Read reads the model of a body of contentType from r, reading at most
 // limit bytes of it in all: the rest, read through Reader or Rewritten,
 // fails with ErrTooLarge past the limit. A JSON body's rest also fails with
-// ErrNotJSON or ErrDuplicateModel as soon as it shows either.
-func Read(r io.Reader, contentType string, limit int64) (*Body, error) {
+// ErrNotJSON or ErrDuplicateModel as soon as it shows either. length is
+// the body's length when known (a request's Content-Length), else -1: a
+// short body is read into a buffer of its size rather than a chunk.
+func Read(r io.Reader, contentType string, limit, length int64) (*Body, error) {
 	mediaType, params, err := mime.ParseMediaType(contentType)
 	if err == nil && mediaType == "multipart/form-data" {
 		if params["boundary"] == "" {
@@ -47,7 +50,12 @@ func Read(r io.Reader, contentType string, limit int64) (*Body, error) {
 	}
 	// Any other type is read as JSON, as model servers do: `curl -d` sends
 	// JSON as application/x-www-form-urlencoded unless told otherwise.
-	return readJSON(r, limit)
+	first := int64(chunk)
+	if length >= 0 && length < first {
+		// One byte more, to read the end without another buffer.
+		first = length + 1
+	}
+	return readJSON(r, limit, int(first))
 }
 
 // limited fails with ErrTooLarge once the body turns out to have more than
@@ -78,16 +86,20 @@ func (l *limited) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func readJSON(r io.Reader, limit int64) (*Body, error) {
+func readJSON(r io.Reader, limit int64, first int) (*Body, error) {
 	in := &limited{r: r, n: limit}
 	s := &scanner{}
-	buf := make([]byte, chunk)
-	var prefix []byte
+	var held [][]byte
+	buf := make([]byte, 0, first)
 	for !s.found {
-		n, err := in.Read(buf)
+		if len(buf) == cap(buf) {
+			held, buf = append(held, buf), make([]byte, 0, chunk)
+		}
+		n, err := in.Read(buf[len(buf):cap(buf)])
 		if n > 0 {
-			prefix = append(prefix, buf[:n]...)
-			if ferr := s.feed(buf[:n]); ferr != nil {
+			fresh := buf[len(buf) : len(buf)+n]
+			buf = buf[:len(buf)+n]
+			if ferr := s.feed(fresh); ferr != nil {
 				return nil, ferr
 			}
 		}
@@ -107,7 +119,7 @@ func readJSON(r io.Reader, limit int64) (*Body, error) {
 		return nil, err
 	}
 	return &Body{
-		Prefix: prefix, Start: int(s.modelStart), End: int(s.modelEnd), Model: name, json: true,
+		held: append(held, buf), Start: int(s.modelStart), End: int(s.modelEnd), Model: name, json: true,
 		rest: &checked{r: in, s: s},
 	}, nil
 }
@@ -129,9 +141,33 @@ func (c *checked) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Held is how many bytes of the body were read to find the model: what
+// the Body holds.
+func (b *Body) Held() int {
+	n := 0
+	for _, h := range b.held {
+		n += len(h)
+	}
+	return n
+}
+
+// span reads the held bytes from to to.
+func (b *Body) span(from, to int) []io.Reader {
+	var out []io.Reader
+	at := 0
+	for _, h := range b.held {
+		lo, hi := max(from-at, 0), min(to-at, len(h))
+		if lo < hi {
+			out = append(out, bytes.NewReader(h[lo:hi]))
+		}
+		at += len(h)
+	}
+	return out
+}
+
 // Reader is the whole body, as read.
 func (b *Body) Reader() io.Reader {
-	return io.MultiReader(bytes.NewReader(b.Prefix), b.rest)
+	return io.MultiReader(append(b.span(0, b.Held()), b.rest)...)
 }
 
 // Rewritten is the whole body with model in place of its model: the bytes
@@ -142,6 +178,7 @@ func (b *Body) Rewritten(model string) (body io.Reader, delta int) {
 	if b.json {
 		value = quote(model)
 	}
-	return io.MultiReader(bytes.NewReader(b.Prefix[:b.Start]), bytes.NewReader(value),
-		bytes.NewReader(b.Prefix[b.End:]), b.rest), len(value) - (b.End - b.Start)
+	parts := append(b.span(0, b.Start), bytes.NewReader(value))
+	parts = append(append(parts, b.span(b.End, b.Held())...), b.rest)
+	return io.MultiReader(parts...), len(value) - (b.End - b.Start)
 }

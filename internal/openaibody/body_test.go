@@ -17,7 +17,7 @@ import (
 // readAll reads a body's model, then the whole body through Reader.
 func readAll(t *testing.T, body, contentType string, limit int64) (string, string, error) {
 	t.Helper()
-	b, err := Read(iotest.OneByteReader(strings.NewReader(body)), contentType, limit)
+	b, err := Read(iotest.OneByteReader(strings.NewReader(body)), contentType, limit, -1)
 	if err != nil {
 		return "", "", err
 	}
@@ -79,36 +79,36 @@ func TestReadJSON(t *testing.T) {
 // it; one whose model comes last is held up to it.
 func TestReadHoldsOnlyThePrefix(t *testing.T) {
 	rest := strings.Repeat(`{"role":"user","content":"hello"},`, 1<<16) + `{}]}`
-	b, err := Read(strings.NewReader(`{"model":"first","messages":[`+rest), "application/json", 1<<30)
+	b, err := Read(strings.NewReader(`{"model":"first","messages":[`+rest), "application/json", 1<<30, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b.Prefix) > chunk {
-		t.Errorf("held %d bytes of a body whose model comes first; want at most one chunk (%d)", len(b.Prefix), chunk)
+	if b.Held() > chunk {
+		t.Errorf("held %d bytes of a body whose model comes first; want at most one chunk (%d)", b.Held(), chunk)
 	}
 	last := `{"messages":[` + rest[:len(rest)-1] + `,"model":"last"}`
-	b, err = Read(strings.NewReader(last), "application/json", 1<<30)
+	b, err = Read(strings.NewReader(last), "application/json", 1<<30, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b.Prefix) > len(last) || len(b.Prefix) < len(last)-chunk {
-		t.Errorf("held %d bytes of %d", len(b.Prefix), len(last))
+	if b.Held() > len(last) || b.Held() < len(last)-chunk {
+		t.Errorf("held %d bytes of %d", b.Held(), len(last))
 	}
 }
 
 func TestReadLimit(t *testing.T) {
 	body := `{"model":"x","messages":"` + strings.Repeat("y", 1000) + `"}`
-	if _, err := Read(strings.NewReader(`{"messages":"`+strings.Repeat("y", 1000)+`","model":"x"}`), "application/json", 100); !errors.Is(err, ErrTooLarge) {
+	if _, err := Read(strings.NewReader(`{"messages":"`+strings.Repeat("y", 1000)+`","model":"x"}`), "application/json", 100, -1); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("model past the limit: %v; want ErrTooLarge", err)
 	}
-	b, err := Read(strings.NewReader(body), "application/json", 100)
+	b, err := Read(strings.NewReader(body), "application/json", 100, -1)
 	if err != nil {
 		t.Fatalf("model within the limit: %v", err)
 	}
 	if _, err := io.ReadAll(b.Reader()); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("the rest past the limit: %v; want ErrTooLarge", err)
 	}
-	b, err = Read(strings.NewReader(body), "application/json", int64(len(body)))
+	b, err = Read(strings.NewReader(body), "application/json", int64(len(body)), int64(len(body)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestRestIsChecked(t *testing.T) {
 		{`{"model":"a","messages":[}`, ErrNotJSON},
 		{`{"model":"a"`, ErrNotJSON},
 	} {
-		b, err := Read(strings.NewReader(tc.body), "application/json", 1<<20)
+		b, err := Read(strings.NewReader(tc.body), "application/json", 1<<20, -1)
 		if err != nil {
 			if !errors.Is(err, tc.err) {
 				t.Errorf("%s: %v; want %v", tc.body, err, tc.err)
@@ -143,7 +143,7 @@ func TestRestIsChecked(t *testing.T) {
 
 func TestRewritten(t *testing.T) {
 	body := `{"stream":true, "model" : "support-assistant" ,"messages":[{"model":"keep"}]}`
-	b, err := Read(iotest.HalfReader(strings.NewReader(body)), "application/json", 1<<20)
+	b, err := Read(iotest.HalfReader(strings.NewReader(body)), "application/json", 1<<20, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,15 +199,15 @@ func TestReadMultipart(t *testing.T) {
 	for _, modelFirst := range []bool{true, false} {
 		t.Run(fmt.Sprintf("model first: %v", modelFirst), func(t *testing.T) {
 			body, contentType := multipartBody(t, modelFirst, file)
-			b, err := Read(iotest.HalfReader(strings.NewReader(body)), contentType, 1<<30)
+			b, err := Read(iotest.HalfReader(strings.NewReader(body)), contentType, 1<<30, -1)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if b.Model != "whisper-large" {
 				t.Errorf("model %q", b.Model)
 			}
-			if modelFirst && len(b.Prefix) > 8<<10 {
-				t.Errorf("held %d bytes though the model comes first", len(b.Prefix))
+			if modelFirst && b.Held() > 8<<10 {
+				t.Errorf("held %d bytes though the model comes first", b.Held())
 			}
 			r, _ := b.Rewritten("whisper-lora")
 			got, err := io.ReadAll(r)
@@ -226,14 +226,14 @@ func TestReadMultipart(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Read(strings.NewReader("--x\r\n\r\n"), "multipart/form-data; boundary=x", 1<<20); !errors.Is(err, ErrNotJSON) {
+	if _, err := Read(strings.NewReader("--x\r\n\r\n"), "multipart/form-data; boundary=x", 1<<20, -1); !errors.Is(err, ErrNotJSON) {
 		t.Errorf("a broken multipart body: %v; want a 400", err)
 	}
 	body, contentType := multipartBody(t, false, file)
-	if _, err := Read(strings.NewReader(strings.Replace(body, `name="model"`, `name="other"`, 1)), contentType, 1<<30); !errors.Is(err, ErrNoModel) {
+	if _, err := Read(strings.NewReader(strings.Replace(body, `name="model"`, `name="other"`, 1)), contentType, 1<<30, -1); !errors.Is(err, ErrNoModel) {
 		t.Errorf("no model field: %v; want ErrNoModel", err)
 	}
-	if _, err := Read(strings.NewReader(body), contentType, 1000); !errors.Is(err, ErrTooLarge) {
+	if _, err := Read(strings.NewReader(body), contentType, 1000, -1); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("a model after a large file, over the limit: %v; want ErrTooLarge", err)
 	}
 }
@@ -263,8 +263,14 @@ func FuzzReadJSON(f *testing.F) {
 		if hasModel && string(decoded["model"]) == "null" {
 			hasModel = false
 		}
+		// Half the runs give the length (a buffer of the body's size), half
+		// not (chunks).
+		length := int64(-1)
+		if piece&0x80 != 0 {
+			length = int64(len(body))
+		}
 		read := func() (*Body, error) {
-			return Read(&pieces{data: body, size: int(piece%64) + 1}, "application/json", 1<<30)
+			return Read(&pieces{data: body, size: int(piece%64) + 1}, "application/json", 1<<30, length)
 		}
 		b, err := read()
 		var all []byte
@@ -370,4 +376,28 @@ func (p *pieces) Read(b []byte) (int, error) {
 	n := copy(b[:min(len(b), p.size)], p.data)
 	p.data = p.data[n:]
 	return n, nil
+}
+
+// plainPrefix stops at the first quote, backslash or control character,
+// wherever it is in a word of eight, and runs to the end without one.
+func TestPlainPrefix(t *testing.T) {
+	for _, special := range []byte{'"', '\\', 0x00, 0x1f, '\n'} {
+		for at := range 20 {
+			p := []byte(strings.Repeat("aé", 10)) // 30 bytes, some above 0x7f
+			p[at] = special
+			want := at
+			for i := range at {
+				if !plainStringByte[p[i]] {
+					want = i
+					break
+				}
+			}
+			if got := plainPrefix(p); got != want {
+				t.Errorf("%q at %d in %q: %d, want %d", special, at, p, got, want)
+			}
+		}
+	}
+	if p := []byte(strings.Repeat("plain ünïcode text ", 9)); plainPrefix(p) != len(p) {
+		t.Errorf("stopped at %d of a plain %d bytes", plainPrefix(p), len(p))
+	}
 }

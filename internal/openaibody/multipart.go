@@ -49,7 +49,7 @@ func readMultipart(r io.Reader, boundary string, limit int64) (*Body, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: the model field is encoded", ErrNotJSON)
 		}
-		return &Body{Prefix: prefix.Bytes(), Start: start, End: end, Model: string(value), rest: in}, nil
+		return &Body{held: [][]byte{prefix.Bytes()}, Start: start, End: end, Model: string(value), rest: in}, nil
 	}
 }
 

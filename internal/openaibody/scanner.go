@@ -1,6 +1,7 @@
 package openaibody
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -86,6 +87,42 @@ type scanner struct {
 	err error
 }
 
+// plainStringByte: a byte that continues a string without anything to
+// check (not its end, an escape or a control character); one table load
+// per byte in the long strings of a conversation.
+var plainStringByte = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// plainPrefix is how many bytes p starts with that plainStringByte holds
+// for: eight at a time while none of the eight is special, then one by
+// one.
+func plainPrefix(p []byte) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	// zero has the high bit of each byte of x that is 0 set (and maybe of
+	// bytes above a zero one; the loop below finds the exact place).
+	zero := func(x uint64) uint64 { return (x - ones) &^ x & highs }
+	i := 0
+	for ; i+8 <= len(p); i += 8 {
+		x := binary.LittleEndian.Uint64(p[i:])
+		// A byte below 0x20 (x - 0x20 per byte borrows), a quote or a
+		// backslash (XOR makes it 0).
+		if (x-0x20*ones)&^x&highs|zero(x^'"'*ones)|zero(x^'\\'*ones) != 0 {
+			break
+		}
+	}
+	for i < len(p) && plainStringByte[p[i]] {
+		i++
+	}
+	return i
+}
+
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // feed scans p, which continues the stream, and returns the first error.
@@ -93,10 +130,7 @@ func (s *scanner) feed(p []byte) error {
 	for i := 0; i < len(p) && s.err == nil; i++ {
 		// Inside a plain string, skip ahead to the next byte that matters.
 		if s.state == sString && !s.inKey && !s.inModel {
-			j := i
-			for j < len(p) && p[j] != '"' && p[j] != '\\' && p[j] >= 0x20 {
-				j++
-			}
+			j := i + plainPrefix(p[i:])
 			s.off += int64(j - i)
 			if i = j; i == len(p) {
 				break

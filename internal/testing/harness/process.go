@@ -197,14 +197,20 @@ func hasLabels(metric *dto.Metric, labels map[string]string) bool {
 
 // PeakRSS reads the process's peak resident set size (VmHWM), in bytes.
 func (c *ControllerProcess) PeakRSS() (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", c.proc.Pid()))
+	return ProcStatusBytes(c.proc.Pid(), "VmHWM")
+}
+
+// ProcStatusBytes reads a size field of /proc/PID/status (VmRSS, VmHWM…),
+// in bytes.
+func ProcStatusBytes(pid int, field string) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		if fields := strings.Fields(s.Text()); len(fields) == 3 && fields[0] == "VmHWM:" && fields[2] == "kB" {
+		if fields := strings.Fields(s.Text()); len(fields) == 3 && fields[0] == field+":" && fields[2] == "kB" {
 			kb, err := strconv.ParseInt(fields[1], 10, 64)
 			return kb << 10, err
 		}
@@ -212,5 +218,5 @@ func (c *ControllerProcess) PeakRSS() (int64, error) {
 	if err := s.Err(); err != nil {
 		return 0, err
 	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", c.proc.Pid())
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }
