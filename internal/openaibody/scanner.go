@@ -101,19 +101,12 @@ var plainStringByte = func() (t [256]bool) {
 // for: eight at a time while none of the eight is special, then one by
 // one.
 func plainPrefix(p []byte) int {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
-	// zero has the high bit of each byte of x that is 0 set (and maybe of
-	// bytes above a zero one; the loop below finds the exact place).
-	zero := func(x uint64) uint64 { return (x - ones) &^ x & highs }
 	i := 0
 	for ; i+8 <= len(p); i += 8 {
 		x := binary.LittleEndian.Uint64(p[i:])
 		// A byte below 0x20 (x - 0x20 per byte borrows), a quote or a
 		// backslash (XOR makes it 0).
-		if (x-0x20*ones)&^x&highs|zero(x^'"'*ones)|zero(x^'\\'*ones) != 0 {
+		if (x-0x20*ones)&^x&highs|zeroByte(x^'"'*ones)|zeroByte(x^'\\'*ones) != 0 {
 			break
 		}
 	}
@@ -122,6 +115,15 @@ func plainPrefix(p []byte) int {
 	}
 	return i
 }
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// zeroByte has the high bit of each byte of x that is 0 set (and perhaps
+// of bytes above a zero one: plainPrefix finds the exact place).
+func zeroByte(x uint64) uint64 { return (x - ones) &^ x & highs }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
