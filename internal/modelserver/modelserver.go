@@ -30,7 +30,8 @@ type Options struct {
 	// Pod and Namespace name the server in its replies.
 	Pod       string
 	Namespace string
-	// Models are the names served: requests for any other get 404.
+	// Models are the names served: requests for any other get 404. Like
+	// vLLM, a request that names no model is served as the first.
 	Models []string
 	// ChunkInterval is the pause between the events of a streamed reply
 	// (0: none); the first event is sent at once.
@@ -52,6 +53,9 @@ type Server struct {
 // Start listens on addr (HOST:PORT; port 0 for any) and serves until
 // Close.
 func Start(addr string, opts Options) (*Server, error) {
+	if len(opts.Models) == 0 {
+		return nil, fmt.Errorf("model server %s: serves no model", opts.Pod)
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("model server %s on %s: %w", opts.Pod, addr, err)
@@ -123,19 +127,19 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, echo Echo) {
 		writeError(w, http.StatusBadRequest, "BadRequestError", "", "the request body is not valid JSON: "+err.Error())
 		return
 	}
-	if req.Model == nil {
-		writeError(w, http.StatusBadRequest, "BadRequestError", "model", `"model" is required`)
-		return
+	model := s.opts.Models[0]
+	if req.Model != nil {
+		model = *req.Model
 	}
-	if !s.serves(w, *req.Model) {
+	if !s.serves(w, model) {
 		return
 	}
 	kind := strings.TrimPrefix(r.URL.Path, "/v1/")
 	if req.Stream && kind != "embeddings" {
-		s.stream(w, r, kind, *req.Model, echo)
+		s.stream(w, r, kind, model, echo)
 		return
 	}
-	writeJSON(w, http.StatusOK, reply(kind, *req.Model, echo))
+	writeJSON(w, http.StatusOK, reply(kind, model, echo))
 }
 
 func (s *Server) serveForm(w http.ResponseWriter, r *http.Request, echo Echo) {
@@ -149,19 +153,18 @@ func (s *Server) serveForm(w http.ResponseWriter, r *http.Request, echo Echo) {
 		return
 	}
 	defer func() { _ = r.MultipartForm.RemoveAll() }()
-	models := r.MultipartForm.Value["model"]
-	if len(models) == 0 {
-		writeError(w, http.StatusBadRequest, "BadRequestError", "model", `"model" is required`)
-		return
+	model := s.opts.Models[0]
+	if models := r.MultipartForm.Value["model"]; len(models) > 0 {
+		model = models[0]
 	}
-	if !s.serves(w, models[0]) {
+	if !s.serves(w, model) {
 		return
 	}
 	writeJSON(w, http.StatusOK, struct {
 		Text  string `json:"text"`
 		Model string `json:"model"`
 		Echo
-	}{Text: said(echo.Pod, models[0]), Model: models[0], Echo: echo})
+	}{Text: said(echo.Pod, model), Model: model, Echo: echo})
 }
 
 // serves answers vLLM's 404 unless model is one of the served names.

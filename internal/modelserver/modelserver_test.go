@@ -96,7 +96,8 @@ func TestServedNamesWithTheSDK(t *testing.T) {
 	}
 }
 
-// The raw wire: events end with data: [DONE]; bad bodies get 400; the
+// The raw wire: events end with data: [DONE]; bad bodies get 400, a body
+// without a model is the first served name's; the
 // multipart audio endpoints read the form's model.
 func TestWire(t *testing.T) {
 	s := start(t)
@@ -114,7 +115,11 @@ func TestWire(t *testing.T) {
 	if status != 200 || !strings.HasSuffix(body, "data: [DONE]\n\n") || !strings.Contains(body, `"object":"text_completion"`) {
 		t.Errorf("streamed completion: %d %q", status, body)
 	}
-	for _, bad := range []string{`{"model":"base"`, `{"prompt":"x"}`, `{"model":7}`} {
+	// vLLM serves a body without "model" as its first served name.
+	if status, body := post("/v1/chat/completions", "application/json", strings.NewReader(`{"messages":[]}`)); status != 200 || !strings.Contains(body, `"model":"base"`) {
+		t.Errorf("no model: %d %s", status, body)
+	}
+	for _, bad := range []string{`{"model":"base"`, `{"model":7}`} {
 		if status, body := post("/v1/chat/completions", "application/json", strings.NewReader(bad)); status != 400 || !strings.Contains(body, "BadRequestError") {
 			t.Errorf("body %s: %d %s", bad, status, body)
 		}
