@@ -31,7 +31,8 @@ type Options struct {
 	Pod       string
 	Namespace string
 	// Models are the names served: requests for any other get 404. Like
-	// vLLM, a request that names no model is served as the first.
+	// vLLM, a request that names no model is served as the first (404 when
+	// there is none, as before a pool's first model).
 	Models []string
 	// ChunkInterval is the pause between the events of a streamed reply
 	// (0: none); the first event is sent at once.
@@ -53,9 +54,6 @@ type Server struct {
 // Start listens on addr (HOST:PORT; port 0 for any) and serves until
 // Close.
 func Start(addr string, opts Options) (*Server, error) {
-	if len(opts.Models) == 0 {
-		return nil, fmt.Errorf("model server %s: serves no model", opts.Pod)
-	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("model server %s on %s: %w", opts.Pod, addr, err)
@@ -127,7 +125,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, echo Echo) {
 		writeError(w, http.StatusBadRequest, "BadRequestError", "", "the request body is not valid JSON: "+err.Error())
 		return
 	}
-	model := s.opts.Models[0]
+	model := s.defaultModel()
 	if req.Model != nil {
 		model = *req.Model
 	}
@@ -153,7 +151,7 @@ func (s *Server) serveForm(w http.ResponseWriter, r *http.Request, echo Echo) {
 		return
 	}
 	defer func() { _ = r.MultipartForm.RemoveAll() }()
-	model := s.opts.Models[0]
+	model := s.defaultModel()
 	if models := r.MultipartForm.Value["model"]; len(models) > 0 {
 		model = models[0]
 	}
@@ -165,6 +163,14 @@ func (s *Server) serveForm(w http.ResponseWriter, r *http.Request, echo Echo) {
 		Model string `json:"model"`
 		Echo
 	}{Text: said(echo.Pod, model), Model: model, Echo: echo})
+}
+
+// defaultModel is the name a request without one is served as: the first.
+func (s *Server) defaultModel() string {
+	if len(s.opts.Models) == 0 {
+		return ""
+	}
+	return s.opts.Models[0]
 }
 
 // serves answers vLLM's 404 unless model is one of the served names.

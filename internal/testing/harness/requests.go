@@ -10,8 +10,8 @@ import (
 
 // RequestLog records what a client sent to the API server: every request
 // other than a GET (reads, lists and watches), and every request answered
-// 403 Forbidden. Each is recorded once its response has arrived, as
-// "METHOD path -> status".
+// 403 Forbidden. A write is recorded as "METHOD path -> status", with
+// InFlight as its status until its response has arrived.
 type RequestLog struct {
 	mu       sync.Mutex
 	writes   []string
@@ -19,10 +19,23 @@ type RequestLog struct {
 	denied   []string // any request answered 403, with its query
 }
 
+// InFlight is the status of a logged write not answered yet.
+const InFlight = "(in flight)"
+
 // Wrap is a transport wrapper (rest.Config.WrapTransport) that records
 // into the log.
 func (l *RequestLog) Wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		// A write is logged as it is sent, its status once answered: a test
+		// that saw the write's effect (which the API server makes before it
+		// answers) then always finds the write in the log.
+		written := -1
+		if req.Method != http.MethodGet {
+			l.mu.Lock()
+			written = len(l.writes)
+			l.writes = append(l.writes, fmt.Sprintf("%s %s -> %s", req.Method, req.URL.Path, InFlight))
+			l.mu.Unlock()
+		}
 		resp, err := rt.RoundTrip(req)
 		status := "error: " + fmt.Sprint(err)
 		if err == nil {
@@ -33,11 +46,11 @@ func (l *RequestLog) Wrap(rt http.RoundTripper) http.RoundTripper {
 		if err == nil && resp.StatusCode == http.StatusForbidden {
 			l.denied = append(l.denied, fmt.Sprintf("%s %s?%s -> %s", req.Method, req.URL.Path, req.URL.RawQuery, status))
 		}
-		if req.Method == http.MethodGet {
+		if written < 0 {
 			return resp, err
 		}
 		line := fmt.Sprintf("%s %s -> %s", req.Method, req.URL.Path, status)
-		l.writes = append(l.writes, line)
+		l.writes[written] = line
 		if err == nil && (resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnprocessableEntity) {
 			l.rejected = append(l.rejected, line)
 		}
