@@ -18,6 +18,10 @@ var crdFiles = []string{
 	"inference.networking.x-k8s.io_inferencemodels.yaml",
 	"inference.networking.x-k8s.io_inferencepools.yaml",
 	"inference.networking.k8s.io_inferencepools.yaml",
+	"inference.networking.x-k8s.io_inferencemodelrewrites.yaml",
+	"inference.networking.x-k8s.io_inferenceobjectives.yaml",
+	"llm-d.ai_inferencemodelrewrites.yaml",
+	"llm-d.ai_inferenceobjectives.yaml",
 }
 
 // TestGeneratedCRDsMatchReference proves that the CRDs controller-gen makes

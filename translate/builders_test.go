@@ -220,6 +220,10 @@ func input(objs ...any) translate.Input {
 			in.AlphaPools = append(in.AlphaPools, o)
 		case inferencev1.InferencePool:
 			in.V1Pools = append(in.V1Pools, o)
+		case v1alpha2.InferenceModelRewrite:
+			in.Rewrites = append(in.Rewrites, o)
+		case v1alpha2.InferenceObjective:
+			in.Objectives = append(in.Objectives, o)
 		default:
 			panic(fmt.Sprintf("input: unexpected %T", o))
 		}

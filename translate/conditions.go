@@ -43,6 +43,12 @@ const (
 	ReasonTooManyParentRefs   = "TooManyParentRefs"
 	ReasonTooManyHostnames    = "TooManyHostnames"
 	ReasonInvalidCriticality  = "InvalidCriticality"
+	// Of an InferenceModelRewrite: a rule is invalid or does not fit one
+	// HTTPRoute; no rule is left to route (catch-alls, names held by older
+	// objects); some of its rules or models are not routed (True).
+	ReasonInvalidRules      = "InvalidRules"
+	ReasonNoRoutableRules   = "NoRoutableRules"
+	ReasonPartiallyAccepted = "PartiallyAccepted"
 )
 
 // Reasons of the ResolvedRefs condition.

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/translate"
 )
 
@@ -26,6 +27,14 @@ func TestTranslateDeterminism(t *testing.T) {
 		model("m1", "llama", inNamespace("other")),
 		alphaPool("pool"), alphaPool("pool-b"), v1Pool("pool"),
 		alphaPool("pool", poolInNamespace("other")),
+		// Rewrites claiming the models' names, each other's, and a route
+		// name (m4's), at one creation time.
+		rewrite(llmdGroup, "r1", []v1alpha2.InferenceModelRewriteRule{rule(models("llama", "x"), "a=1", "b=2"), rule(nil, "c")}),
+		rewrite(alphaGroup, "r1", []v1alpha2.InferenceModelRewriteRule{rule(models("x", "y"), "d")}),
+		rewrite(llmdGroup, "m4", []v1alpha2.InferenceModelRewriteRule{rule(models("z"), "e")}, rewriteCreatedAfter(-time.Hour)),
+		rewrite(llmdGroup, "r2", []v1alpha2.InferenceModelRewriteRule{rule(models("mistral", "z"), "f")}, func(rw *v1alpha2.InferenceModelRewrite) {
+			rw.Spec.PoolRef.Name = "pool-b"
+		}),
 	)
 	for _, mode := range []string{"inferencepool", "service"} {
 		t.Run(mode, func(t *testing.T) {

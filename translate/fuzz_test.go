@@ -54,8 +54,42 @@ func FuzzTranslate(f *testing.F) {
 			}
 			return m
 		}
+		// A rewrite of the model's name (the same route name) and one of
+		// another, in both groups, with a catch-all rule when kind is empty.
+		rewrite := func(group, name string, age int) v1alpha2.InferenceModelRewrite {
+			rw := v1alpha2.InferenceModelRewrite{
+				TypeMeta: metav1.TypeMeta{APIVersion: group + "/v1alpha2", Kind: KindInferenceModelRewrite},
+				ObjectMeta: metav1.ObjectMeta{
+					Name: name, Namespace: "ns", UID: "uid-rw", Generation: 3,
+					CreationTimestamp: metav1.Unix(int64(age), 0),
+					Annotations:       map[string]string{AnnotationParentRefs: parentAnn},
+				},
+				Spec: v1alpha2.InferenceModelRewriteSpec{
+					PoolRef: v1alpha2.SuccessorPoolReference{Group: v1alpha2.Group(group), Kind: v1alpha2.Kind(kind), Name: v1alpha2.ObjectName(poolName)},
+				},
+			}
+			r := v1alpha2.InferenceModelRewriteRule{Matches: []v1alpha2.Match{{Model: v1alpha2.ModelMatch{Value: modelName}}, {Model: v1alpha2.ModelMatch{Value: target2}}}}
+			for _, tm := range []struct {
+				name string
+				w    int32
+			}{{target1, w1}, {target2, w2}} {
+				rt := v1alpha2.TargetModelRewrite{ModelRewrite: tm.name}
+				if tm.w != 0 {
+					rt.Weight = ptr.To(tm.w)
+				}
+				r.Targets = append(r.Targets, rt)
+			}
+			rw.Spec.Rules = []v1alpha2.InferenceModelRewriteRule{r}
+			if kind == "" {
+				rw.Spec.Rules = append(rw.Spec.Rules, v1alpha2.InferenceModelRewriteRule{Targets: r.Targets})
+			}
+			return rw
+		}
 		in := Input{
 			Models: []v1alpha2.InferenceModel{model(name, 1), model(name+"-2", 1), model("other", 0)},
+			Rewrites: []v1alpha2.InferenceModelRewrite{
+				rewrite(GroupLLMD, name, 0), rewrite(GroupInferenceAlpha, name+"-rw", 1), rewrite(GroupLLMD, "other-rw", 2),
+			},
 			AlphaPools: []v1alpha2.InferencePool{{
 				ObjectMeta: metav1.ObjectMeta{Name: poolName, Namespace: "ns", UID: "pool-uid"},
 				Spec:       v1alpha2.InferencePoolSpec{Selector: map[v1alpha2.LabelKey]v1alpha2.LabelValue{v1alpha2.LabelKey(group): v1alpha2.LabelValue(kind)}, TargetPortNumber: w1},
@@ -70,7 +104,7 @@ func FuzzTranslate(f *testing.F) {
 		if err != nil {
 			t.Fatalf("valid config refused: %v", err)
 		}
-		for _, res := range out.Models {
+		for _, res := range slices.Concat(out.Models, out.Rewrites) {
 			checkConditions(t, res)
 			if res.Route != nil {
 				checkRouteLimits(t, res.Route)
@@ -86,6 +120,8 @@ func FuzzTranslate(f *testing.F) {
 		reversed := in
 		reversed.Models = slices.Clone(in.Models)
 		slices.Reverse(reversed.Models)
+		reversed.Rewrites = slices.Clone(in.Rewrites)
+		slices.Reverse(reversed.Rewrites)
 		again, err := translateWith(reversed, cfg)
 		if err != nil {
 			t.Fatalf("Translate of the reversed input: %v", err)
@@ -122,28 +158,29 @@ func checkConditions(t *testing.T, res ModelResult) {
 // rewrite header either set or removed by it, or set by every backendRef.
 func checkHeaderControl(t *testing.T, r *gatewayv1.HTTPRoute, cfg Config) {
 	t.Helper()
-	rule := r.Spec.Rules[0]
-	var set, removed []string
-	for _, f := range rule.Filters {
-		if m := f.RequestHeaderModifier; m != nil {
-			for _, h := range m.Set {
-				set = append(set, string(h.Name))
+	for _, rule := range r.Spec.Rules {
+		var set, removed []string
+		for _, f := range rule.Filters {
+			if m := f.RequestHeaderModifier; m != nil {
+				for _, h := range m.Set {
+					set = append(set, string(h.Name))
+				}
+				removed = append(removed, m.Remove...)
 			}
-			removed = append(removed, m.Remove...)
 		}
-	}
-	for _, alias := range cfg.RewriteHeaderAliases {
-		if !slices.Contains(removed, alias) {
-			t.Errorf("route %q does not remove the alias %s", r.Name, alias)
+		for _, alias := range cfg.RewriteHeaderAliases {
+			if !slices.Contains(removed, alias) {
+				t.Errorf("route %q does not remove the alias %s", r.Name, alias)
+			}
 		}
-	}
-	if cfg.RewriteHeader == "" || slices.Contains(set, cfg.RewriteHeader) || slices.Contains(removed, cfg.RewriteHeader) {
-		return
-	}
-	for _, b := range rule.BackendRefs {
-		if len(b.Filters) != 1 || b.Filters[0].RequestHeaderModifier == nil ||
-			!slices.ContainsFunc(b.Filters[0].RequestHeaderModifier.Set, func(h gatewayv1.HTTPHeader) bool { return string(h.Name) == cfg.RewriteHeader }) {
-			t.Errorf("route %q leaves %s as the client sent it on a backendRef", r.Name, cfg.RewriteHeader)
+		if cfg.RewriteHeader == "" || slices.Contains(set, cfg.RewriteHeader) || slices.Contains(removed, cfg.RewriteHeader) {
+			continue
+		}
+		for _, b := range rule.BackendRefs {
+			if len(b.Filters) != 1 || b.Filters[0].RequestHeaderModifier == nil ||
+				!slices.ContainsFunc(b.Filters[0].RequestHeaderModifier.Set, func(h gatewayv1.HTTPHeader) bool { return string(h.Name) == cfg.RewriteHeader }) {
+				t.Errorf("route %q leaves %s as the client sent it on a backendRef", r.Name, cfg.RewriteHeader)
+			}
 		}
 	}
 }
@@ -168,37 +205,42 @@ func checkRouteLimits(t *testing.T, r *gatewayv1.HTTPRoute) {
 			fail("hostname %q: %v", h, err)
 		}
 	}
-	if len(r.Spec.Rules) != 1 {
-		fail("%d rules, want 1", len(r.Spec.Rules))
-		return
+	if n := len(r.Spec.Rules); n < 1 || n > MaxRulesPerRoute {
+		fail("%d rules", n)
 	}
-	rule := r.Spec.Rules[0]
-	if n := len(rule.Matches); n < 1 || n > MaxMatchesPerRule {
-		fail("%d matches", n)
-	}
-	for _, m := range rule.Matches {
-		for _, h := range m.Headers {
-			checkHeader(t, r.Name, string(h.Name), h.Value)
+	matches := 0
+	for _, rule := range r.Spec.Rules {
+		matches += len(rule.Matches)
+		if n := len(rule.Matches); n < 1 || n > MaxMatchesPerRule {
+			fail("%d matches", n)
+		}
+		for _, m := range rule.Matches {
+			for _, h := range m.Headers {
+				checkHeader(t, r.Name, string(h.Name), h.Value)
+			}
+		}
+		if n := len(rule.BackendRefs); n < 1 || n > MaxBackendRefsPerRule {
+			fail("%d backendRefs", n)
+		}
+		filters := slices.Clone(rule.Filters)
+		for _, b := range rule.BackendRefs {
+			if b.Weight == nil || *b.Weight < 0 || *b.Weight > MaxBackendWeight {
+				fail("weight %v", b.Weight)
+			}
+			filters = append(filters, b.Filters...)
+		}
+		for _, f := range filters {
+			if f.RequestHeaderModifier == nil || len(f.RequestHeaderModifier.Set) > MaxHeaderSets || len(f.RequestHeaderModifier.Remove) > MaxHeaderRemoves {
+				fail("unexpected filter %+v", f)
+				continue
+			}
+			for _, h := range f.RequestHeaderModifier.Set {
+				checkHeader(t, r.Name, string(h.Name), h.Value)
+			}
 		}
 	}
-	if n := len(rule.BackendRefs); n < 1 || n > MaxBackendRefsPerRule {
-		fail("%d backendRefs", n)
-	}
-	filters := slices.Clone(rule.Filters)
-	for _, b := range rule.BackendRefs {
-		if b.Weight == nil || *b.Weight < 0 || *b.Weight > MaxBackendWeight {
-			fail("weight %v", b.Weight)
-		}
-		filters = append(filters, b.Filters...)
-	}
-	for _, f := range filters {
-		if f.RequestHeaderModifier == nil || len(f.RequestHeaderModifier.Set) > MaxHeaderSets || len(f.RequestHeaderModifier.Remove) > MaxHeaderRemoves {
-			fail("unexpected filter %+v", f)
-			continue
-		}
-		for _, h := range f.RequestHeaderModifier.Set {
-			checkHeader(t, r.Name, string(h.Name), h.Value)
-		}
+	if matches > MaxMatchesPerRoute {
+		fail("%d matches in all", matches)
 	}
 }
 

@@ -10,6 +10,8 @@ const (
 	MaxHostnames = 16
 	// Hostname: +kubebuilder:validation:MaxLength=253
 	MaxHostnameLength = 253
+	// HTTPRouteSpec.Rules: +kubebuilder:validation:MaxItems=16
+	MaxRulesPerRoute = 16
 	// HTTPRouteRule.Matches: +kubebuilder:validation:MaxItems=64
 	MaxMatchesPerRule = 64
 	// HTTPRouteSpec.Rules: total matches across rules <= 128 (CEL rule)

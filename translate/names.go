@@ -13,6 +13,8 @@ const (
 	ManagedByValue      = "modelroute"
 	LabelInferenceModel = "modelroute.dev/inference-model"
 	LabelInferencePool  = "modelroute.dev/inference-pool"
+	// LabelInferenceModelRewrite names the rewrite a route is generated from.
+	LabelInferenceModelRewrite = "modelroute.dev/inference-model-rewrite"
 )
 
 const (

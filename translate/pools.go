@@ -14,6 +14,14 @@ const (
 	KindInferencePool   = "InferencePool"
 )
 
+// The successors of InferenceModel, read in both groups: GIE's (the legacy
+// one, GroupInferenceAlpha) and llm-d-router's.
+const (
+	GroupLLMD                 = "llm-d.ai"
+	KindInferenceModelRewrite = "InferenceModelRewrite"
+	KindInferenceObjective    = "InferenceObjective"
+)
+
 // poolKey identifies a pool the way a poolRef does.
 type poolKey struct {
 	Namespace, Group, Name string

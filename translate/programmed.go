@@ -118,6 +118,15 @@ func (r ModelResult) Observe(obs Observation) []metav1.Condition {
 	return Health(r.generation, conditions)
 }
 
+func (r ModelResult) kindName() string { return cmp.Or(r.kind, "InferenceModel") }
+
+func (r ModelResult) noun() string {
+	if r.kind == KindInferenceModelRewrite {
+		return "rewrite"
+	}
+	return "model"
+}
+
 // programmed is the Programmed condition, nil for a model that is not
 // routable.
 func (r ModelResult) programmed(obs Observation) *metav1.Condition {
@@ -131,10 +140,10 @@ func (r ModelResult) programmed(obs Observation) *metav1.Condition {
 			"writing HTTPRoute %q failed (retrying with backoff): %s", name, obs.Error))
 	case RouteForeign:
 		return ptr.To(newCondition(gen, ConditionProgrammed, metav1.ConditionFalse, ReasonRouteConflict,
-			"HTTPRoute %q already exists and is not controlled by this InferenceModel; modelroute leaves it untouched: delete or rename it", name))
+			"HTTPRoute %q already exists and is not controlled by this %s; modelroute leaves it untouched: delete or rename it", name, r.kindName()))
 	case RouteReplacing:
 		return ptr.To(newCondition(gen, ConditionProgrammed, metav1.ConditionUnknown, ReasonPending,
-			"HTTPRoute %q belongs to a deleted InferenceModel of the same name: modelroute deletes it, then creates this model's", name))
+			"HTTPRoute %q belongs to a deleted %s of the same name: modelroute deletes it, then creates this %s's", name, r.kindName(), r.noun()))
 	}
 	if obs.ServiceError != "" {
 		return ptr.To(newCondition(gen, ConditionProgrammed, metav1.ConditionFalse, ReasonServiceWriteFailed,

@@ -200,10 +200,16 @@ func deepCopyInput(in translate.Input) translate.Input {
 	for i := range in.V1Pools {
 		out.V1Pools = append(out.V1Pools, *in.V1Pools[i].DeepCopy())
 	}
+	for i := range in.Rewrites {
+		out.Rewrites = append(out.Rewrites, *in.Rewrites[i].DeepCopy())
+	}
+	for i := range in.Objectives {
+		out.Objectives = append(out.Objectives, *in.Objectives[i].DeepCopy())
+	}
 	return out
 }
 
-// shuffled is a deep copy of in with models and pools shuffled by seed.
+// shuffled is a deep copy of in with every list shuffled by seed.
 func shuffled(in translate.Input, seed uint64) translate.Input {
 	r := rand.New(rand.NewPCG(seed, seed*7+1))
 	out := deepCopyInput(in)
@@ -212,5 +218,9 @@ func shuffled(in translate.Input, seed uint64) translate.Input {
 		out.AlphaPools[i], out.AlphaPools[j] = out.AlphaPools[j], out.AlphaPools[i]
 	})
 	r.Shuffle(len(out.V1Pools), func(i, j int) { out.V1Pools[i], out.V1Pools[j] = out.V1Pools[j], out.V1Pools[i] })
+	r.Shuffle(len(out.Rewrites), func(i, j int) { out.Rewrites[i], out.Rewrites[j] = out.Rewrites[j], out.Rewrites[i] })
+	r.Shuffle(len(out.Objectives), func(i, j int) {
+		out.Objectives[i], out.Objectives[j] = out.Objectives[j], out.Objectives[i]
+	})
 	return out
 }

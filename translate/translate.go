@@ -23,7 +23,13 @@ import (
 // of both groups they may reference, and what the cluster says of the
 // Gateways and of the routes modelroute controls.
 type Input struct {
-	Models     []v1alpha2.InferenceModel
+	Models []v1alpha2.InferenceModel
+	// Rewrites are the InferenceModelRewrites of both groups, each with its
+	// apiVersion (TypeMeta) saying which; llm-d.ai objects are read into
+	// the legacy group's Go type, whose schema is theirs.
+	Rewrites []v1alpha2.InferenceModelRewrite
+	// Objectives are the InferenceObjectives of both groups, likewise.
+	Objectives []v1alpha2.InferenceObjective
 	AlphaPools []v1alpha2.InferencePool
 	V1Pools    []inferencev1.InferencePool
 	// UnservedPoolGroups are the InferencePool groups whose pools cannot be
@@ -47,10 +53,13 @@ type Cluster struct {
 	Routes []gatewayv1.HTTPRoute
 }
 
-// ModelResult is what one InferenceModel should look like and own.
+// ModelResult is what one InferenceModel, or one InferenceModelRewrite,
+// should look like and own.
 type ModelResult struct {
 	Namespace string
 	Name      string
+	// APIVersion is a rewrite's (its group); empty for a model.
+	APIVersion string
 	// Conditions are the conditions as far as translate can tell without
 	// writing the route (offline: the route is assumed written and not yet
 	// judged by its Gateways), in a fixed order, without
@@ -67,13 +76,18 @@ type ModelResult struct {
 	// on what the cluster says of the route.
 	decided  *metav1.Condition
 	gateways []ParentGateway
+	kind     string // of the object, in messages; InferenceModel when empty
 }
 
-// Output is the result for every model (sorted by namespace and name) and
-// the shadow Services to own in service mode (sorted likewise).
+// Output is the result for every model (sorted by namespace and name),
+// every rewrite and objective (sorted by group, namespace and name), and
+// the shadow Services to own in service mode (sorted by namespace and
+// name).
 type Output struct {
-	Models   []ModelResult
-	Services []*corev1.Service
+	Models     []ModelResult
+	Rewrites   []ModelResult
+	Objectives []ObjectiveResult
+	Services   []*corev1.Service
 }
 
 // Condition returns the result's condition of type t, or nil.
@@ -131,7 +145,17 @@ func (t *Translator) Translate(in Input) Output {
 		states[i] = checkModel(&models[i], pools, in.UnservedPoolGroups, cfg)
 	}
 	decideUniqueness(states)
+	rewrites := uniqueRewrites(in.Rewrites)
+	rewriteStates := make([]*rewriteState, len(rewrites))
+	for i := range rewrites {
+		rewriteStates[i] = checkRewrite(&rewrites[i], pools, in.UnservedPoolGroups, cfg)
+	}
+	decideModelClaims(states, rewriteStates)
+	for _, s := range rewriteStates {
+		decideRewriteAcceptance(s)
+	}
 	decideRouting(states, in.Cluster, cfg)
+	decideRewriteRouting(states, rewriteStates)
 
 	var gateways []ParentGateway
 	if in.Cluster != nil {
@@ -139,6 +163,13 @@ func (t *Translator) Translate(in Input) Output {
 	}
 	out := Output{Models: make([]ModelResult, 0, len(states))}
 	services := map[poolKey]*corev1.Service{}
+	addService := func(p *pool) {
+		if cfg.Backend == BackendService {
+			if _, done := services[p.key]; !done {
+				services[p.key] = buildService(p)
+			}
+		}
+	}
 	for _, s := range states {
 		res := ModelResult{
 			Namespace:  s.model.Namespace,
@@ -150,15 +181,30 @@ func (t *Translator) Translate(in Input) Output {
 		}
 		if s.routed {
 			res.Route = buildRoute(s, cfg)
-			if cfg.Backend == BackendService {
-				if _, done := services[s.pool.key]; !done {
-					services[s.pool.key] = buildService(s.pool)
-				}
-			}
+			addService(s.pool)
 		}
 		res.Conditions = res.Observe(Observation{})
 		out.Models = append(out.Models, res)
 	}
+	for _, s := range rewriteStates {
+		res := ModelResult{
+			Namespace:  s.rw.Namespace,
+			Name:       s.rw.Name,
+			APIVersion: s.rw.APIVersion,
+			generation: s.rw.Generation,
+			checks:     []metav1.Condition{s.resolved, s.accepted},
+			decided:    s.programmed,
+			gateways:   gateways,
+			kind:       KindInferenceModelRewrite,
+		}
+		if s.routed {
+			res.Route = buildRewriteRoute(s, cfg)
+			addService(s.pool)
+		}
+		res.Conditions = res.Observe(Observation{})
+		out.Rewrites = append(out.Rewrites, res)
+	}
+	out.Objectives = checkObjectives(in.Objectives, pools, in.UnservedPoolGroups)
 	for _, svc := range services {
 		out.Services = append(out.Services, svc)
 	}
@@ -250,33 +296,9 @@ func newCondition(generation int64, t string, status metav1.ConditionStatus, rea
 // and the route settings that annotations may override.
 func checkModel(m *v1alpha2.InferenceModel, pools map[poolKey]*pool, unservedGroups map[string]string, cfg Config) *modelState {
 	s := &modelState{model: m}
-	group := cmp.Or(string(m.Spec.PoolRef.Group), GroupInferenceAlpha)
-	kind := cmp.Or(string(m.Spec.PoolRef.Kind), KindInferencePool)
-	s.ref = poolKey{Namespace: m.Namespace, Group: group, Name: string(m.Spec.PoolRef.Name)}
-	s.kindOK = kind == KindInferencePool && (group == GroupInferenceAlpha || group == GroupInferenceV1)
-	switch {
-	case !s.kindOK:
-		s.resolved = condition(m, ConditionResolvedRefs, metav1.ConditionFalse, ReasonInvalidKind,
-			"poolRef kind %q of group %q is not supported: it must be an InferencePool of group %s or %s",
-			kind, m.Spec.PoolRef.Group, GroupInferenceAlpha, GroupInferenceV1)
-	case pools[s.ref] == nil && unservedGroups[group] != "":
-		s.resolved = condition(m, ConditionResolvedRefs, metav1.ConditionFalse, ReasonPoolNotFound,
-			"InferencePool %q (group %s) cannot be read: %s (restart modelroute once it is)",
-			s.ref.Name, group, unservedGroups[group])
-	case pools[s.ref] == nil:
-		s.resolved = condition(m, ConditionResolvedRefs, metav1.ConditionFalse, ReasonPoolNotFound,
-			"InferencePool %q (group %s) not found in namespace %q", s.ref.Name, group, m.Namespace)
-	default:
-		s.pool = pools[s.ref]
-		s.resolved = condition(m, ConditionResolvedRefs, metav1.ConditionTrue, ReasonResolvedRefs,
-			"poolRef resolves to InferencePool %q (group %s)", s.ref.Name, group)
-		if cfg.Backend == BackendService {
-			if err := serviceablePool(s.pool); err != nil {
-				s.resolved = condition(m, ConditionResolvedRefs, metav1.ConditionFalse, ReasonInvalidPool,
-					"InferencePool %q (group %s) cannot back a Service: %v", s.ref.Name, group, err)
-			}
-		}
-	}
+	ref := m.Spec.PoolRef
+	s.ref, s.kindOK, s.pool, s.resolved = resolvePool(m.Generation, m.Namespace,
+		string(ref.Group), GroupInferenceAlpha, string(ref.Kind), string(ref.Name), pools, unservedGroups, cfg)
 
 	if reason, msg := validateSpec(&m.Spec); reason != "" {
 		s.accepted = ptr.To(condition(m, ConditionAccepted, metav1.ConditionFalse, reason, "%s", msg))
@@ -288,49 +310,86 @@ func checkModel(m *v1alpha2.InferenceModel, pools map[poolKey]*pool, unservedGro
 	return s
 }
 
+// resolvePool resolves the poolRef of an object of generation gen in
+// namespace ns (rawGroup as written, defaultGroup the kind's default):
+// the pool, whether its kind and group are supported, and the
+// ResolvedRefs condition.
+func resolvePool(gen int64, ns, rawGroup, defaultGroup, kind, name string, pools map[poolKey]*pool, unservedGroups map[string]string, cfg Config) (poolKey, bool, *pool, metav1.Condition) {
+	group := cmp.Or(rawGroup, defaultGroup)
+	kind = cmp.Or(kind, KindInferencePool)
+	ref := poolKey{Namespace: ns, Group: group, Name: name}
+	kindOK := kind == KindInferencePool && (group == GroupInferenceAlpha || group == GroupInferenceV1)
+	switch {
+	case !kindOK:
+		return ref, false, nil, newCondition(gen, ConditionResolvedRefs, metav1.ConditionFalse, ReasonInvalidKind,
+			"poolRef kind %q of group %q is not supported: it must be an InferencePool of group %s or %s",
+			kind, rawGroup, GroupInferenceAlpha, GroupInferenceV1)
+	case pools[ref] == nil && unservedGroups[group] != "":
+		return ref, true, nil, newCondition(gen, ConditionResolvedRefs, metav1.ConditionFalse, ReasonPoolNotFound,
+			"InferencePool %q (group %s) cannot be read: %s (restart modelroute once it is)",
+			name, group, unservedGroups[group])
+	case pools[ref] == nil:
+		return ref, true, nil, newCondition(gen, ConditionResolvedRefs, metav1.ConditionFalse, ReasonPoolNotFound,
+			"InferencePool %q (group %s) not found in namespace %q", name, group, ns)
+	}
+	p := pools[ref]
+	if cfg.Backend == BackendService {
+		if err := serviceablePool(p); err != nil {
+			return ref, true, p, newCondition(gen, ConditionResolvedRefs, metav1.ConditionFalse, ReasonInvalidPool,
+				"InferencePool %q (group %s) cannot back a Service: %v", name, group, err)
+		}
+	}
+	return ref, true, p, newCondition(gen, ConditionResolvedRefs, metav1.ConditionTrue, ReasonResolvedRefs,
+		"poolRef resolves to InferencePool %q (group %s)", name, group)
+}
+
 // resolveRouteSettings picks parent refs and hostnames: the model's
 // annotation, else its pool's, else the configured ones.
 func (s *modelState) resolveRouteSettings(cfg Config) (reason, message string) {
-	parentSrc, parentList, hasParents := s.annotation(AnnotationParentRefs)
-	s.parents = cfg.ParentRefs
-	if hasParents {
-		refs, err := ParseParentRefs(parentList)
-		if err != nil {
-			return ReasonInvalidParentRefs, fmt.Sprintf("%s annotation %s: %v", parentSrc, AnnotationParentRefs, err)
-		}
-		s.parents = normalizeParentRefs(refs)
-		if len(s.parents) > MaxParentRefs {
-			return ReasonTooManyParentRefs, fmt.Sprintf("%s annotation %s names %d parents; an HTTPRoute allows at most %d",
-				parentSrc, AnnotationParentRefs, len(s.parents), MaxParentRefs)
-		}
-	}
-	hostSrc, hostList, hasHosts := s.annotation(AnnotationHostnames)
-	s.hostnames = cfg.Hostnames
-	if hasHosts {
-		hosts, err := ParseHostnames(hostList)
-		if err != nil {
-			return ReasonInvalidHostnames, fmt.Sprintf("%s annotation %s: %v", hostSrc, AnnotationHostnames, err)
-		}
-		s.hostnames = normalizeHostnames(hosts)
-		if len(s.hostnames) > MaxHostnames {
-			return ReasonTooManyHostnames, fmt.Sprintf("%s annotation %s names %d hostnames; an HTTPRoute allows at most %d",
-				hostSrc, AnnotationHostnames, len(s.hostnames), MaxHostnames)
-		}
-	}
-	return "", ""
+	s.parents, s.hostnames, reason, message = routeSettings("InferenceModel", s.model.Annotations, s.pool, cfg)
+	return reason, message
 }
 
-// annotation finds key on the model, else on its pool, and says where.
-func (s *modelState) annotation(key string) (source, value string, ok bool) {
-	if v, ok := s.model.Annotations[key]; ok {
-		return "InferenceModel", v, true
+// routeSettings picks the parent refs and hostnames of the route of an
+// object of kind with annotations: its annotation, else its pool's, else
+// the configured ones.
+func routeSettings(kind string, annotations map[string]string, p *pool, cfg Config) (parents []gatewayv1.ParentReference, hostnames []gatewayv1.Hostname, reason, message string) {
+	annotation := func(key string) (source, value string, ok bool) {
+		if v, ok := annotations[key]; ok {
+			return kind, v, true
+		}
+		if p != nil {
+			if v, ok := p.annotations[key]; ok {
+				return fmt.Sprintf("InferencePool %q", p.key.Name), v, true
+			}
+		}
+		return "", "", false
 	}
-	if s.pool != nil {
-		if v, ok := s.pool.annotations[key]; ok {
-			return fmt.Sprintf("InferencePool %q", s.pool.key.Name), v, true
+	parents = cfg.ParentRefs
+	if parentSrc, parentList, ok := annotation(AnnotationParentRefs); ok {
+		refs, err := ParseParentRefs(parentList)
+		if err != nil {
+			return nil, nil, ReasonInvalidParentRefs, fmt.Sprintf("%s annotation %s: %v", parentSrc, AnnotationParentRefs, err)
+		}
+		parents = normalizeParentRefs(refs)
+		if len(parents) > MaxParentRefs {
+			return nil, nil, ReasonTooManyParentRefs, fmt.Sprintf("%s annotation %s names %d parents; an HTTPRoute allows at most %d",
+				parentSrc, AnnotationParentRefs, len(parents), MaxParentRefs)
 		}
 	}
-	return "", "", false
+	hostnames = cfg.Hostnames
+	if hostSrc, hostList, ok := annotation(AnnotationHostnames); ok {
+		hosts, err := ParseHostnames(hostList)
+		if err != nil {
+			return nil, nil, ReasonInvalidHostnames, fmt.Sprintf("%s annotation %s: %v", hostSrc, AnnotationHostnames, err)
+		}
+		hostnames = normalizeHostnames(hosts)
+		if len(hostnames) > MaxHostnames {
+			return nil, nil, ReasonTooManyHostnames, fmt.Sprintf("%s annotation %s names %d hostnames; an HTTPRoute allows at most %d",
+				hostSrc, AnnotationHostnames, len(hostnames), MaxHostnames)
+		}
+	}
+	return parents, hostnames, "", ""
 }
 
 // decideUniqueness gives modelName to the oldest valid model of each pool

@@ -25,6 +25,8 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 	scheme.AddKnownTypes(GroupVersion,
 		&InferenceModel{}, &InferenceModelList{},
 		&InferencePool{}, &InferencePoolList{},
+		&InferenceModelRewrite{}, &InferenceModelRewriteList{},
+		&InferenceObjective{}, &InferenceObjectiveList{},
 	)
 	metav1.AddToGroupVersion(scheme, GroupVersion)
 	return nil

@@ -19,10 +19,11 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = ""
 
-const usage = `modelroute turns InferenceModels into Gateway API HTTPRoutes.
+const usage = `modelroute turns InferenceModels and InferenceModelRewrites into Gateway API HTTPRoutes.
 
 Usage:
   modelroute render -f PATH [-f PATH...] [flags]   print the generated objects
+  modelroute migrate -f PATH [-f PATH...] [flags]  print the InferenceModelRewrites and InferenceObjectives that replace InferenceModels
   modelroute controller [flags]                    reconcile them in a cluster
   modelroute router --gateway URL [flags]          route OpenAI requests by their body's model
   modelroute rewrite [flags]                       put the route's target into the body, beside a model server
@@ -43,6 +44,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "render":
 		return runRender(args[1:], stdin, stdout, stderr)
+	case "migrate":
+		return runMigrate(args[1:], stdin, stdout, stderr)
 	case "controller":
 		return runController(args[1:], stderr)
 	case "router":
@@ -68,7 +71,7 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var paths translateflags.StringList
 	fs.Var(&paths, "f", "file, directory (recursive *.yaml, *.yml, *.json) or - for stdin; repeatable")
 	fs.StringVar(&opts.DefaultNamespace, "namespace", "default", "namespace of input objects that name none")
-	fs.BoolVar(&opts.Status, "status", false, "print each InferenceModel with the status.conditions it would get, instead of the generated objects")
+	fs.BoolVar(&opts.Status, "status", false, "print each InferenceModel, InferenceModelRewrite and InferenceObjective with the status.conditions it would get, instead of the generated objects")
 	tf := translateflags.Bind(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: modelroute render -f PATH [-f PATH...] [flags]\n\nExit codes: 0 all models Accepted with resolved refs; 1 some are not (one line each on stderr); 2 bad input or flags.\n\nFlags:\n")
@@ -95,6 +98,36 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	opts.Paths, opts.Config = paths, cfg
 	return render.Run(opts, stdin, stdout, stderr)
+}
+
+func runMigrate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var opts render.MigrateOptions
+	var paths translateflags.StringList
+	fs.Var(&paths, "f", "file, directory (recursive *.yaml, *.yml, *.json) or - for stdin; repeatable")
+	fs.StringVar(&opts.DefaultNamespace, "namespace", "default", "namespace of input objects that name none")
+	fs.StringVar(&opts.Group, "group", "llm-d.ai", "group of the objects written: llm-d.ai (llm-d-router v0.9+) or inference.networking.x-k8s.io (GIE up to v1.5)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: modelroute migrate -f PATH [-f PATH...] [flags]\n\nExit codes: 0 every InferenceModel migrated exactly; 1 some could not be (a note each on stderr; the objects are printed all the same); 2 bad input or flags.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return render.ExitBadInput
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "error: unexpected arguments %q (inputs are given with -f)\n", fs.Args())
+		return render.ExitBadInput
+	}
+	if len(paths) == 0 {
+		fmt.Fprintln(stderr, "error: at least one -f PATH is required")
+		return render.ExitBadInput
+	}
+	opts.Paths = paths
+	return render.Migrate(opts, stdin, stdout, stderr)
 }
 
 func versionString() string {

@@ -105,7 +105,7 @@ func FuzzLoad(f *testing.F) {
 			if _, err := ObjectStream(out); err != nil {
 				t.Fatalf("ObjectStream: %v", err)
 			}
-			if _, err := StatusStream(in.Models, out); err != nil {
+			if _, err := StatusStream(in, out); err != nil {
 				t.Fatalf("StatusStream: %v", err)
 			}
 		}

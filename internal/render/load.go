@@ -1,5 +1,6 @@
-// Package render reads InferenceModels and InferencePools from manifest
-// files and prints what modelroute would generate for them.
+// Package render reads InferenceModels, InferenceModelRewrites,
+// InferenceObjectives (both groups) and InferencePools from manifest files
+// and prints what modelroute would generate for them.
 package render
 
 import (
@@ -25,6 +26,7 @@ import (
 	sjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
+	llmdv1alpha2 "github.com/modelroute/modelroute/api/llmd/v1alpha2"
 	inferencev1 "github.com/modelroute/modelroute/api/v1"
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/internal/manifests"
@@ -40,7 +42,7 @@ const Stdin = "-"
 var scheme = runtime.NewScheme()
 
 func init() {
-	for _, add := range []func(*runtime.Scheme) error{v1alpha2.AddToScheme, inferencev1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{v1alpha2.AddToScheme, inferencev1.AddToScheme, llmdv1alpha2.AddToScheme} {
 		if err := add(scheme); err != nil {
 			panic(err)
 		}
@@ -305,6 +307,14 @@ func (l *loader) add(source string, doc int, obj runtime.Object) error {
 		l.in.AlphaPools = append(l.in.AlphaPools, *o)
 	case *inferencev1.InferencePool:
 		l.in.V1Pools = append(l.in.V1Pools, *o)
+	case *v1alpha2.InferenceModelRewrite:
+		l.in.Rewrites = append(l.in.Rewrites, *o)
+	case *v1alpha2.InferenceObjective:
+		l.in.Objectives = append(l.in.Objectives, *o)
+	case *llmdv1alpha2.InferenceModelRewrite:
+		l.in.Rewrites = append(l.in.Rewrites, translate.RewriteFromLLMD(o))
+	case *llmdv1alpha2.InferenceObjective:
+		l.in.Objectives = append(l.in.Objectives, translate.ObjectiveFromLLMD(o))
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -47,7 +48,7 @@ func Run(opts Options, stdin io.Reader, stdout, stderr io.Writer) int {
 	out := translator.Translate(in)
 	var doc []byte
 	if opts.Status {
-		doc, err = StatusStream(in.Models, out)
+		doc, err = StatusStream(in, out)
 	} else {
 		doc, err = ObjectStream(out)
 	}
@@ -69,26 +70,32 @@ func Run(opts Options, stdin io.Reader, stdout, stderr io.Writer) int {
 func report(out translate.Output, stderr io.Writer) int {
 	code := ExitOK
 	shadowed := false
-	for _, m := range out.Models {
+	results := slices.Concat(out.Models, out.Rewrites)
+	for _, m := range results {
 		if c := m.Condition(translate.ConditionProgrammed); c != nil && c.Reason == translate.ReasonRouteShadowed {
 			shadowed = true
 		}
-		for _, t := range []string{translate.ConditionResolvedRefs, translate.ConditionAccepted} {
-			if c := m.Condition(t); c != nil && c.Status != metav1.ConditionTrue {
-				fmt.Fprintf(stderr, "%s/%s: %s\n", m.Namespace, m.Name, conditionLine(c))
-				code = ExitNotReady
-				break
-			}
+		if !allTrue(stderr, objectName(translate.KindInferenceModelRewrite, m.APIVersion, m.Namespace, m.Name), m.Condition) {
+			code = ExitNotReady
 		}
 		if c := m.Condition(translate.ConditionProgrammed); c != nil && c.Status == metav1.ConditionFalse {
-			fmt.Fprintf(stderr, "warning: %s/%s: %s\n", m.Namespace, m.Name, conditionLine(c))
+			fmt.Fprintf(stderr, "warning: %s: %s\n", objectName(translate.KindInferenceModelRewrite, m.APIVersion, m.Namespace, m.Name), conditionLine(c))
+		}
+		if c := m.Condition(translate.ConditionAccepted); c != nil && c.Status == metav1.ConditionTrue && c.Reason == translate.ReasonPartiallyAccepted {
+			fmt.Fprintf(stderr, "warning: %s: %s\n", objectName(translate.KindInferenceModelRewrite, m.APIVersion, m.Namespace, m.Name), conditionLine(c))
 		}
 		// Offline there is no Gateway to ask whether it can deliver them.
 		if m.Route != nil {
 			for _, f := range translate.RequiredFeatures(m.Route) {
-				fmt.Fprintf(stderr, "note: %s/%s: HTTPRoute %q needs the Extended Gateway API feature %s (%s); its Gateway's class must list it in status.supportedFeatures\n",
-					m.Namespace, m.Name, m.Route.Name, f.Name, f.Purpose)
+				fmt.Fprintf(stderr, "note: %s: HTTPRoute %q needs the Extended Gateway API feature %s (%s); its Gateway's class must list it in status.supportedFeatures\n",
+					objectName(translate.KindInferenceModelRewrite, m.APIVersion, m.Namespace, m.Name), m.Route.Name, f.Name, f.Purpose)
 			}
+		}
+	}
+	for _, o := range out.Objectives {
+		condition := func(t string) *metav1.Condition { return meta.FindStatusCondition(o.Conditions, t) }
+		if !allTrue(stderr, objectName(translate.KindInferenceObjective, o.APIVersion, o.Namespace, o.Name), condition) {
+			code = ExitNotReady
 		}
 	}
 	if shadowed {
@@ -99,6 +106,28 @@ func report(out translate.Output, stderr io.Writer) int {
 	return code
 }
 
+// allTrue writes the first of ResolvedRefs and Accepted that is not True,
+// and reports whether both are.
+func allTrue(stderr io.Writer, name string, condition func(string) *metav1.Condition) bool {
+	for _, t := range []string{translate.ConditionResolvedRefs, translate.ConditionAccepted} {
+		if c := condition(t); c != nil && c.Status != metav1.ConditionTrue {
+			fmt.Fprintf(stderr, "%s: %s\n", name, conditionLine(c))
+			return false
+		}
+	}
+	return true
+}
+
+// objectName is how report names an object: NAMESPACE/NAME for a model
+// (its apiVersion is empty), KIND.GROUP NAMESPACE/NAME for the others.
+func objectName(kind, apiVersion, namespace, name string) string {
+	if apiVersion == "" {
+		return namespace + "/" + name
+	}
+	group, _, _ := strings.Cut(apiVersion, "/")
+	return fmt.Sprintf("%s.%s %s/%s", kind, group, namespace, name)
+}
+
 func conditionLine(c *metav1.Condition) string {
 	return fmt.Sprintf("%s=%s %s: %s", c.Type, c.Status, c.Reason, c.Message)
 }
@@ -107,7 +136,7 @@ func conditionLine(c *metav1.Condition) string {
 // kind, namespace and name.
 func ObjectStream(out translate.Output) ([]byte, error) {
 	var objs []client.Object
-	for _, m := range out.Models {
+	for _, m := range slices.Concat(out.Models, out.Rewrites) {
 		if m.Route != nil {
 			objs = append(objs, m.Route)
 		}
@@ -130,35 +159,60 @@ func ObjectStream(out translate.Output) ([]byte, error) {
 	})
 }
 
-// StatusStream is each InferenceModel with the status.conditions it would
-// get. lastTransitionTime is left out: offline, there is no transition.
-func StatusStream(models []v1alpha2.InferenceModel, out translate.Output) ([]byte, error) {
-	byName := map[string]*v1alpha2.InferenceModel{}
-	for i := range models {
-		byName[models[i].Namespace+"/"+models[i].Name] = &models[i]
+// StatusStream is each InferenceModel, InferenceModelRewrite and
+// InferenceObjective with the status.conditions it would get.
+// lastTransitionTime is left out: offline, there is no transition.
+func StatusStream(in translate.Input, out translate.Output) ([]byte, error) {
+	specs := map[string]any{}
+	for i := range in.Models {
+		specs[statusKey("InferenceModel", v1alpha2.GroupVersion.String(), in.Models[i].Namespace, in.Models[i].Name)] = &in.Models[i].Spec
 	}
-	return yamlStream(len(out.Models), func(i int) (any, error) {
-		res := out.Models[i]
-		src := byName[res.Namespace+"/"+res.Name]
-		spec, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&src.Spec)
+	for i := range in.Rewrites {
+		specs[statusKey(translate.KindInferenceModelRewrite, in.Rewrites[i].APIVersion, in.Rewrites[i].Namespace, in.Rewrites[i].Name)] = &in.Rewrites[i].Spec
+	}
+	for i := range in.Objectives {
+		specs[statusKey(translate.KindInferenceObjective, in.Objectives[i].APIVersion, in.Objectives[i].Namespace, in.Objectives[i].Name)] = &in.Objectives[i].Spec
+	}
+	type doc struct {
+		apiVersion, kind, namespace, name string
+		conditions                        []metav1.Condition
+	}
+	var docs []doc
+	for _, m := range out.Models {
+		docs = append(docs, doc{v1alpha2.GroupVersion.String(), "InferenceModel", m.Namespace, m.Name, m.Conditions})
+	}
+	for _, r := range out.Rewrites {
+		docs = append(docs, doc{r.APIVersion, translate.KindInferenceModelRewrite, r.Namespace, r.Name, r.Conditions})
+	}
+	for _, o := range out.Objectives {
+		docs = append(docs, doc{o.APIVersion, translate.KindInferenceObjective, o.Namespace, o.Name, o.Conditions})
+	}
+	return yamlStream(len(docs), func(i int) (any, error) {
+		d := docs[i]
+		spec, err := runtime.DefaultUnstructuredConverter.ToUnstructured(specs[statusKey(d.kind, d.apiVersion, d.namespace, d.name)])
 		if err != nil {
 			return nil, err
 		}
-		conditions := make([]any, 0, len(res.Conditions))
-		for _, c := range res.Conditions {
+		conditions := make([]any, 0, len(d.conditions))
+		for _, c := range d.conditions {
 			conditions = append(conditions, map[string]any{
 				"type": c.Type, "status": string(c.Status), "reason": c.Reason,
 				"message": c.Message, "observedGeneration": c.ObservedGeneration,
 			})
 		}
 		return map[string]any{
-			"apiVersion": v1alpha2.GroupVersion.String(),
-			"kind":       "InferenceModel",
-			"metadata":   map[string]any{"name": res.Name, "namespace": res.Namespace},
+			"apiVersion": d.apiVersion,
+			"kind":       d.kind,
+			"metadata":   map[string]any{"name": d.name, "namespace": d.namespace},
 			"spec":       spec,
 			"status":     map[string]any{"conditions": conditions},
 		}, nil
 	})
+}
+
+// statusKey identifies an input object.
+func statusKey(kind, apiVersion, namespace, name string) string {
+	return kind + " " + apiVersion + " " + namespace + "/" + name
 }
 
 // yamlStream prints the n items item gives, each a JSON-shaped value (maps

@@ -1,0 +1,69 @@
+package render
+
+import (
+	"fmt"
+	"io"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/modelroute/modelroute/translate"
+)
+
+// MigrateOptions are `modelroute migrate`'s settings.
+type MigrateOptions struct {
+	Paths            []string
+	DefaultNamespace string
+	// Group is the successors' group: translate.GroupLLMD or
+	// translate.GroupInferenceAlpha.
+	Group string
+}
+
+// Migrate prints, for every InferenceModel in the input, the
+// InferenceModelRewrite and InferenceObjective that replace it: rewrites,
+// then objectives, each by namespace and name, without status or server
+// fields. Notes on what cannot be migrated exactly go to stderr and make
+// the exit code ExitNotReady; the objects are printed all the same.
+func Migrate(opts MigrateOptions, stdin io.Reader, stdout, stderr io.Writer) int {
+	if opts.Group != translate.GroupLLMD && opts.Group != translate.GroupInferenceAlpha {
+		fmt.Fprintf(stderr, "error: --group %q: want %s or %s\n", opts.Group, translate.GroupLLMD, translate.GroupInferenceAlpha)
+		return ExitBadInput
+	}
+	in, err := Load(opts.Paths, stdin, opts.DefaultNamespace)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return ExitBadInput
+	}
+	migration := translate.Migrate(in.Models, opts.Group)
+	var objs []client.Object
+	for i := range migration.Rewrites {
+		objs = append(objs, &migration.Rewrites[i])
+	}
+	for i := range migration.Objectives {
+		objs = append(objs, &migration.Objectives[i])
+	}
+	doc, err := yamlStream(len(objs), func(i int) (any, error) {
+		u, err := translate.Manifest(objs[i])
+		if err != nil {
+			return nil, err
+		}
+		return u.Object, nil
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return ExitBadInput
+	}
+	if _, err := stdout.Write(doc); err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return ExitBadInput
+	}
+	for _, note := range migration.Notes {
+		fmt.Fprintf(stderr, "note: %s\n", note)
+	}
+	if len(in.Models) == 0 {
+		fmt.Fprintln(stderr, "note: the input holds no InferenceModel")
+	}
+	if len(migration.Notes) > 0 {
+		return ExitNotReady
+	}
+	return ExitOK
+}
