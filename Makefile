@@ -34,7 +34,7 @@ manifests: ## Generate the CRDs (config/crd/bases) and RBAC (config/rbac/role.ya
 	$(CONTROLLER_GEN) rbac:roleName=modelroute-router paths=./internal/modelproxy output:rbac:artifacts:config=config/router
 
 # Everything `make generate manifests` writes.
-GENERATED = api/*/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml config/components/service-backend/role.yaml config/router/role.yaml
+GENERATED = api/*/zz_generated.deepcopy.go api/*/*/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml config/components/service-backend/role.yaml config/router/role.yaml
 
 .PHONY: verify-generated
 verify-generated: generate manifests ## Fail when generated files differ from the committed ones.

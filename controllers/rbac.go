@@ -25,6 +25,12 @@ package controllers
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
+// The objective reconcilers: InferenceObjectives of both groups (read),
+// and their status.
+//
+// +kubebuilder:rbac:groups=inference.networking.x-k8s.io;llm-d.ai,resources=inferenceobjectives,verbs=get;list;watch
+// +kubebuilder:rbac:groups=inference.networking.x-k8s.io;llm-d.ai,resources=inferenceobjectives/status,verbs=get;patch
+
 // Gateways and their classes, read in every namespace even when only one
 // is watched: routes attach to Gateways in other namespaces (CacheOptions).
 //

@@ -300,6 +300,11 @@ func (env *privilegeEnv) allowed() []authorizationv1.ResourceAttributes {
 		{Verb: "create", Group: gatewayv1.GroupName, Resource: "httproutes", Namespace: ns},
 		{Verb: "patch", Group: gatewayv1.GroupName, Resource: "httproutes", Namespace: ns},
 		{Verb: "delete", Group: gatewayv1.GroupName, Resource: "httproutes", Namespace: ns},
+		// InferenceObjectives of both groups, and their status.
+		{Verb: "watch", Group: alphaGroup, Resource: "inferenceobjectives", Namespace: scope},
+		{Verb: "watch", Group: "llm-d.ai", Resource: "inferenceobjectives", Namespace: scope},
+		{Verb: "patch", Group: alphaGroup, Resource: "inferenceobjectives", Subresource: "status", Namespace: ns},
+		{Verb: "patch", Group: "llm-d.ai", Resource: "inferenceobjectives", Subresource: "status", Namespace: ns},
 		// Gateways in every namespace, whatever the scope.
 		{Verb: "watch", Group: gatewayv1.GroupName, Resource: "gateways"},
 		{Verb: "watch", Group: gatewayv1.GroupName, Resource: "gatewayclasses"},
@@ -344,6 +349,10 @@ func (env *privilegeEnv) denied() []authorizationv1.ResourceAttributes {
 			{alphaGroup, "inferencepools", ""},
 			{v1Group, "inferencepools", ""},
 			{alphaGroup, "inferencemodels", ""},
+			{alphaGroup, "inferenceobjectives", ""},
+			{"llm-d.ai", "inferenceobjectives", ""},
+			{alphaGroup, "inferencemodelrewrites", ""},
+			{"llm-d.ai", "inferencemodelrewrites", ""},
 			{gatewayv1.GroupName, "httproutes", "status"},
 			{gatewayv1.GroupName, "gateways", ""},
 			{gatewayv1.GroupName, "gatewayclasses", ""},

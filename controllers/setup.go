@@ -115,6 +115,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if err := b.Complete(models); err != nil {
 		return err
 	}
+	if err := setupObjectives(ctx, mgr, models.input, translator); err != nil {
+		return err
+	}
 	if !serviceMode {
 		return nil
 	}

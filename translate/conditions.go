@@ -119,12 +119,18 @@ var WaitingReasons = []string{ReasonPoolNotFound, ReasonGatewayNotFound}
 //     Reconciling=True, with those of the first that is False for one of
 //     WaitingReasons or Unknown; else neither: the model is routed.
 func Health(generation int64, conditions []metav1.Condition) []metav1.Condition {
+	return healthOf(generation, conditions, ModelConditionTypes)
+}
+
+// healthOf is Health over the condition types that make an object of some
+// kind ready; the last one's message is Ready's when all are True.
+func healthOf(generation int64, conditions []metav1.Condition, types []string) []metav1.Condition {
 	out := slices.DeleteFunc(slices.Clone(conditions), func(c metav1.Condition) bool {
 		return c.Type == ConditionReady || c.Type == ConditionReconciling || c.Type == ConditionStalled
 	})
 	var falsy, stalled, waiting *metav1.Condition
 	allTrue := true
-	for _, t := range ModelConditionTypes {
+	for _, t := range types {
 		c := meta.FindStatusCondition(out, t)
 		switch {
 		case c == nil:
@@ -147,8 +153,8 @@ func Health(generation int64, conditions []metav1.Condition) []metav1.Condition 
 	}
 	switch {
 	case allTrue:
-		programmed := meta.FindStatusCondition(out, ConditionProgrammed)
-		out = append(out, newCondition(generation, ConditionReady, metav1.ConditionTrue, ReasonReady, "%s", programmed.Message))
+		last := meta.FindStatusCondition(out, types[len(types)-1])
+		out = append(out, newCondition(generation, ConditionReady, metav1.ConditionTrue, ReasonReady, "%s", last.Message))
 	case falsy != nil:
 		out = append(out, summary(ConditionReady, metav1.ConditionFalse, falsy))
 	case waiting != nil:

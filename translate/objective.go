@@ -9,9 +9,13 @@ import (
 	"github.com/modelroute/modelroute/api/v1alpha2"
 )
 
+// ObjectiveConditionTypes make an InferenceObjective Ready.
+var ObjectiveConditionTypes = []string{ConditionResolvedRefs, ConditionAccepted}
+
 // ObjectiveResult is the status of one InferenceObjective: ResolvedRefs
-// (its pool exists) and Accepted. An objective owns nothing; the endpoint
-// picker reads it.
+// (its pool exists) and Accepted, with Ready and kstatus's Reconciling or
+// Stalled as for a model (see Health). An objective owns nothing; the
+// endpoint picker reads it.
 type ObjectiveResult struct {
 	APIVersion string
 	Namespace  string
@@ -41,7 +45,7 @@ func checkObjectives(in []v1alpha2.InferenceObjective, pools map[poolKey]*pool, 
 			APIVersion: o.APIVersion,
 			Namespace:  o.Namespace,
 			Name:       o.Name,
-			Conditions: []metav1.Condition{resolved, accepted},
+			Conditions: healthOf(o.Generation, []metav1.Condition{resolved, accepted}, ObjectiveConditionTypes),
 		})
 	}
 	return out

@@ -270,8 +270,9 @@ func TestRewriteWinsOverYoungerModel(t *testing.T) {
 	}
 }
 
-// An objective's conditions: ResolvedRefs (its pool, v1 by default) and
-// Accepted with its priority.
+// An objective's conditions: ResolvedRefs (its pool, v1 by default),
+// Accepted with its priority, and the summaries (Ready; Reconciling while
+// the pool is missing).
 func TestObjectives(t *testing.T) {
 	objective := func(group, name, pool string, priority *int) v1alpha2.InferenceObjective {
 		return v1alpha2.InferenceObjective{
@@ -296,14 +297,18 @@ func TestObjectives(t *testing.T) {
 		}
 		got = append(got, cs)
 	}
+	missing := `InferencePool "missing" (group inference.networking.k8s.io) not found in namespace "ns"`
 	want := [][]cond{
 		{ // sorted by group: inference.networking.x-k8s.io before llm-d.ai
-			{condResolved, "False", "PoolNotFound", `InferencePool "missing" (group inference.networking.k8s.io) not found in namespace "ns"`},
+			{condResolved, "False", "PoolNotFound", missing},
 			{condAccepted, "True", "Accepted", "priority 0"},
+			{"Ready", "False", "PoolNotFound", missing},
+			{"Reconciling", "True", "PoolNotFound", missing},
 		},
 		{
 			{condResolved, "True", "ResolvedRefs", `poolRef resolves to InferencePool "pool" (group inference.networking.k8s.io)`},
 			{condAccepted, "True", "Accepted", "priority -1 (negative: sheddable)"},
+			{"Ready", "True", "Ready", "priority -1 (negative: sheddable)"},
 		},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

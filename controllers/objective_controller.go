@@ -1,0 +1,194 @@
+package controllers
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	llmdv1alpha2 "github.com/modelroute/modelroute/api/llmd/v1alpha2"
+	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/translate"
+)
+
+// IndexObjectivePool indexes InferenceObjectives by the pool they
+// reference (PoolIndexKey; the group defaults to the v1 one).
+const IndexObjectivePool = "spec.poolRef"
+
+// objectiveGroup is one InferenceObjective API group: its Go types and
+// how to read one as translate's input.
+type objectiveGroup struct {
+	group     string
+	newObject func() client.Object
+	newList   func() client.ObjectList
+	// legacy is the object in the legacy group's Go type, its apiVersion
+	// saying its group.
+	legacy func(client.Object) v1alpha2.InferenceObjective
+	// conditions points at the object's status.conditions.
+	conditions func(client.Object) *[]metav1.Condition
+}
+
+// objectiveGroups are the InferenceObjective groups modelroute writes the
+// status of, each only when its CRD is installed.
+var objectiveGroups = []objectiveGroup{
+	{
+		group:     translate.GroupInferenceAlpha,
+		newObject: func() client.Object { return &v1alpha2.InferenceObjective{} },
+		newList:   func() client.ObjectList { return &v1alpha2.InferenceObjectiveList{} },
+		legacy: func(o client.Object) v1alpha2.InferenceObjective {
+			return *o.(*v1alpha2.InferenceObjective).DeepCopy()
+		},
+		conditions: func(o client.Object) *[]metav1.Condition { return &o.(*v1alpha2.InferenceObjective).Status.Conditions },
+	},
+	{
+		group:     translate.GroupLLMD,
+		newObject: func() client.Object { return &llmdv1alpha2.InferenceObjective{} },
+		newList:   func() client.ObjectList { return &llmdv1alpha2.InferenceObjectiveList{} },
+		legacy: func(o client.Object) v1alpha2.InferenceObjective {
+			return translate.ObjectiveFromLLMD(o.(*llmdv1alpha2.InferenceObjective).DeepCopy())
+		},
+		conditions: func(o client.Object) *[]metav1.Condition {
+			return &o.(*llmdv1alpha2.InferenceObjective).Status.Conditions
+		},
+	},
+}
+
+func (g objectiveGroup) gvk() schema.GroupVersionKind {
+	return schema.GroupVersionKind{Group: g.group, Version: v1alpha2.GroupVersion.Version, Kind: translate.KindInferenceObjective}
+}
+
+// objectivePoolKey is the PoolIndexKey of the pool an objective references.
+func objectivePoolKey(o *v1alpha2.InferenceObjective) string {
+	return PoolIndexKey(o.Namespace, cmp.Or(string(o.Spec.PoolRef.Group), translate.GroupInferenceV1), string(o.Spec.PoolRef.Name))
+}
+
+// ObjectiveReconciler writes the status of the InferenceObjectives of one
+// group, which no other controller writes: ResolvedRefs (the pool exists),
+// Accepted, and the summaries a model gets (Ready; Reconciling or Stalled).
+type ObjectiveReconciler struct {
+	client     client.Client
+	input      inputReader
+	recorder   events.EventRecorder
+	translator *translate.Translator
+	objectives objectiveGroup
+}
+
+// Reconcile handles one InferenceObjective.
+func (r *ObjectiveReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	obj := r.objectives.newObject()
+	if err := r.client.Get(ctx, req.NamespacedName, obj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !obj.GetDeletionTimestamp().IsZero() {
+		return ctrl.Result{}, nil
+	}
+	objective := r.objectives.legacy(obj)
+	objective.APIVersion = r.objectives.gvk().GroupVersion().String()
+	in := translate.Input{Objectives: []v1alpha2.InferenceObjective{objective}, UnservedPoolGroups: r.input.unserved}
+	ref := objective.Spec.PoolRef
+	if g := poolGroupOf(cmp.Or(string(ref.Group), translate.GroupInferenceV1)); g != nil && r.input.unserved[g.group] == "" &&
+		cmp.Or(string(ref.Kind), translate.KindInferencePool) == translate.KindInferencePool && ref.Name != "" {
+		pool := g.newObject()
+		if found, err := r.input.get(ctx, types.NamespacedName{Namespace: objective.Namespace, Name: string(ref.Name)}, pool); err != nil {
+			return ctrl.Result{}, err
+		} else if found {
+			g.addTo(&in, pool)
+		}
+	}
+	out := r.translator.Translate(in)
+	return ctrl.Result{}, r.updateStatus(ctx, obj, out.Objectives[0].Conditions)
+}
+
+// updateStatus writes the conditions when they differ from the live ones,
+// with an optimistic lock, and records Events for the transitions.
+func (r *ObjectiveReconciler) updateStatus(ctx context.Context, obj client.Object, computed []metav1.Condition) error {
+	conditions := r.objectives.conditions(obj)
+	merged, _ := translate.MergeConditions(*conditions, computed, metav1.Now())
+	if equality.Semantic.DeepEqual(merged, *conditions) {
+		return nil
+	}
+	before := obj.DeepCopyObject().(client.Object)
+	old := *conditions
+	*conditions = merged
+	if err := r.client.Status().Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}),
+		client.FieldOwner(FieldManager)); err != nil {
+		if apierrors.IsConflict(err) {
+			// The watch event of the newer object reconciles it again.
+			return nil
+		}
+		return fmt.Errorf("writing the status of InferenceObjective %s/%s (%s): %w", obj.GetNamespace(), obj.GetName(), r.objectives.group, err)
+	}
+	for _, e := range translate.TransitionEvents(old, merged) {
+		r.recorder.Eventf(obj, nil, e.Type, e.Reason, "UpdateStatus", "%s", e.Note)
+	}
+	log.FromContext(ctx).V(1).Info("status updated", "conditions", merged)
+	return nil
+}
+
+// setupObjectives registers, for each InferenceObjective group whose CRD
+// is installed, its pool index and its reconciler, which a change to the
+// referenced pool (of a served group) also wakes.
+func setupObjectives(ctx context.Context, mgr ctrl.Manager, in inputReader, translator *translate.Translator) error {
+	log := ctrl.Log.WithName("setup")
+	for _, g := range objectiveGroups {
+		if why := unserved(mgr.GetRESTMapper(), g.gvk()); why != "" {
+			log.Info("not writing the status of InferenceObjectives of this group", "group", g.group, "why", why)
+			continue
+		}
+		err := mgr.GetFieldIndexer().IndexField(ctx, g.newObject(), IndexObjectivePool, func(o client.Object) []string {
+			objective := g.legacy(o)
+			return []string{objectivePoolKey(&objective)}
+		})
+		if err != nil {
+			return err
+		}
+		c := mgr.GetClient()
+		b := ctrl.NewControllerManagedBy(mgr).Named("inferenceobjective-" + g.group).For(g.newObject())
+		for _, pools := range poolGroups {
+			if in.unserved[pools.group] == "" {
+				b = b.Watches(pools.newObject(), handler.EnqueueRequestsFromMapFunc(poolObjectives(c, g, pools.group)))
+			}
+		}
+		err = b.Complete(&ObjectiveReconciler{
+			client: c, input: in, recorder: mgr.GetEventRecorder(FieldManager), translator: translator, objectives: g,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// poolObjectives enqueues the objectives of group g that reference a pool
+// of poolGroup.
+func poolObjectives(c client.Client, g objectiveGroup, poolGroup string) handler.MapFunc {
+	return func(ctx context.Context, pool client.Object) []reconcile.Request {
+		list := g.newList()
+		if err := c.List(ctx, list, client.MatchingFields{IndexObjectivePool: PoolIndexKey(pool.GetNamespace(), poolGroup, pool.GetName())},
+			client.UnsafeDisableDeepCopy); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "listing objectives to enqueue")
+			return nil
+		}
+		objs, err := metaItems(list)
+		if err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "listing objectives to enqueue")
+			return nil
+		}
+		reqs := make([]reconcile.Request, 0, len(objs))
+		for _, o := range objs {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)})
+		}
+		return reqs
+	}
+}

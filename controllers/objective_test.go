@@ -1,0 +1,136 @@
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	llmdv1alpha2 "github.com/modelroute/modelroute/api/llmd/v1alpha2"
+	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/internal/testing/harness"
+	"github.com/modelroute/modelroute/translate"
+)
+
+// objectiveState is what a test reads of an objective's conditions.
+type objectiveState struct {
+	Type, Status, Reason string
+}
+
+func objectiveConditions(obj client.Object) func() ([]objectiveState, []metav1.Condition, error) {
+	return func() ([]objectiveState, []metav1.Condition, error) {
+		if err := get(obj, obj.GetNamespace(), obj.GetName()); err != nil {
+			return nil, nil, err
+		}
+		var conditions []metav1.Condition
+		switch o := obj.(type) {
+		case *llmdv1alpha2.InferenceObjective:
+			conditions = o.Status.Conditions
+		case *v1alpha2.InferenceObjective:
+			conditions = o.Status.Conditions
+		}
+		var got []objectiveState
+		for _, c := range conditions {
+			if c.ObservedGeneration == obj.GetGeneration() {
+				got = append(got, objectiveState{c.Type, string(c.Status), c.Reason})
+			}
+		}
+		return got, conditions, nil
+	}
+}
+
+// hasObjectiveConditions waits for exactly want, of the objective's
+// current generation, and no condition of another generation.
+func hasObjectiveConditions(obj client.Object, want ...objectiveState) func() error {
+	read := objectiveConditions(obj)
+	return func() error {
+		got, all, err := read()
+		if err != nil {
+			return err
+		}
+		if len(all) != len(got) {
+			return fmt.Errorf("conditions of another generation, or the CRD's default: %+v", all)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			return fmt.Errorf("conditions (-want +got):\n%s", diff)
+		}
+		return nil
+	}
+}
+
+// kstatusOf is kstatus's verdict on the objective as the API server holds it.
+func kstatusOf(t *testing.T, obj client.Object) status.Status {
+	t.Helper()
+	if err := get(obj, obj.GetNamespace(), obj.GetName()); err != nil {
+		t.Fatal(err)
+	}
+	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := status.Compute(&unstructured.Unstructured{Object: content})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Status
+}
+
+// TestObjectiveStatus: modelroute writes the status of InferenceObjectives
+// of both groups, which nobody else does: the CRD's default Ready=Unknown
+// (Pending, forever) gives way to ResolvedRefs and Accepted with Ready;
+// a pool that is missing (the v1 group by default) is PoolNotFound and
+// Reconciling (kstatus InProgress), and its creation makes the objective
+// Ready (kstatus Current) without any change to the objective.
+func TestObjectiveStatus(t *testing.T) {
+	ns := newNamespace(t)
+	llmd := &llmdv1alpha2.InferenceObjective{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "batch"},
+		Spec:       llmdv1alpha2.InferenceObjectiveSpec{Priority: ptr.To(int32(-1)), PoolRef: v1alpha2.SuccessorPoolReference{Name: "pool-v1"}},
+	}
+	legacy := &v1alpha2.InferenceObjective{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "interactive"},
+		Spec: v1alpha2.InferenceObjectiveSpec{Priority: ptr.To(10),
+			PoolRef: v1alpha2.SuccessorPoolReference{Group: v1alpha2.Group(translate.GroupInferenceAlpha), Name: "pool-a"}},
+	}
+	create(t, alphaPool(ns, "pool-a"), llmd, legacy)
+	startManager(t, ns, testConfig())
+
+	ready := []objectiveState{{"ResolvedRefs", "True", "ResolvedRefs"}, {"Accepted", "True", "Accepted"}, {"Ready", "True", "Ready"}}
+	harness.Eventually(t, hasObjectiveConditions(legacy, ready...))
+	harness.Eventually(t, hasObjectiveConditions(llmd,
+		objectiveState{"ResolvedRefs", "False", "PoolNotFound"}, objectiveState{"Accepted", "True", "Accepted"},
+		objectiveState{"Ready", "False", "PoolNotFound"}, objectiveState{"Reconciling", "True", "PoolNotFound"}))
+	if got := kstatusOf(t, llmd); got != status.InProgressStatus {
+		t.Errorf("kstatus of the objective whose pool is missing: %s; want InProgress", got)
+	}
+	if got := kstatusOf(t, legacy); got != status.CurrentStatus {
+		t.Errorf("kstatus of the ready objective: %s; want Current", got)
+	}
+	_, conditions, err := objectiveConditions(llmd)()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := meta.FindStatusCondition(conditions, "Accepted"); c == nil || c.Message != "priority -1 (negative: sheddable)" {
+		t.Errorf("Accepted: %+v", c)
+	}
+
+	create(t, v1Pool(ns, "pool-v1"))
+	harness.Eventually(t, hasObjectiveConditions(llmd, ready...))
+	if got := kstatusOf(t, llmd); got != status.CurrentStatus {
+		t.Errorf("kstatus once the pool exists: %s; want Current", got)
+	}
+	if err := k8s.Delete(context.Background(), v1Pool(ns, "pool-v1")); err != nil {
+		t.Fatal(err)
+	}
+	harness.Eventually(t, hasObjectiveConditions(llmd,
+		objectiveState{"ResolvedRefs", "False", "PoolNotFound"}, objectiveState{"Accepted", "True", "Accepted"},
+		objectiveState{"Ready", "False", "PoolNotFound"}, objectiveState{"Reconciling", "True", "PoolNotFound"}))
+}
