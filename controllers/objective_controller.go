@@ -8,7 +8,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -26,46 +25,27 @@ import (
 // reference (PoolIndexKey; the group defaults to the v1 one).
 const IndexObjectivePool = "spec.poolRef"
 
-// objectiveGroup is one InferenceObjective API group: its Go types and
-// how to read one as translate's input.
-type objectiveGroup struct {
-	group     string
-	newObject func() client.Object
-	newList   func() client.ObjectList
-	// legacy is the object in the legacy group's Go type, its apiVersion
-	// saying its group.
-	legacy func(client.Object) v1alpha2.InferenceObjective
-	// conditions points at the object's status.conditions.
-	conditions func(client.Object) *[]metav1.Condition
-}
-
 // objectiveGroups are the InferenceObjective groups modelroute writes the
 // status of, each only when its CRD is installed.
-var objectiveGroups = []objectiveGroup{
-	{
-		group:     translate.GroupInferenceAlpha,
-		newObject: func() client.Object { return &v1alpha2.InferenceObjective{} },
-		newList:   func() client.ObjectList { return &v1alpha2.InferenceObjectiveList{} },
-		legacy: func(o client.Object) v1alpha2.InferenceObjective {
-			return *o.(*v1alpha2.InferenceObjective).DeepCopy()
-		},
-		conditions: func(o client.Object) *[]metav1.Condition { return &o.(*v1alpha2.InferenceObjective).Status.Conditions },
-	},
-	{
-		group:     translate.GroupLLMD,
-		newObject: func() client.Object { return &llmdv1alpha2.InferenceObjective{} },
-		newList:   func() client.ObjectList { return &llmdv1alpha2.InferenceObjectiveList{} },
-		legacy: func(o client.Object) v1alpha2.InferenceObjective {
-			return translate.ObjectiveFromLLMD(o.(*llmdv1alpha2.InferenceObjective).DeepCopy())
-		},
-		conditions: func(o client.Object) *[]metav1.Condition {
-			return &o.(*llmdv1alpha2.InferenceObjective).Status.Conditions
-		},
-	},
+var objectiveGroups = groupsOf(translate.KindInferenceObjective)
+
+// objectiveOf is obj, an InferenceObjective of g, as translate reads it.
+func (g kindGroup) objectiveOf(obj client.Object) v1alpha2.InferenceObjective {
+	var in translate.Input
+	g.addTo(&in, obj)
+	return in.Objectives[0]
 }
 
-func (g objectiveGroup) gvk() schema.GroupVersionKind {
-	return schema.GroupVersionKind{Group: g.group, Version: v1alpha2.GroupVersion.Version, Kind: translate.KindInferenceObjective}
+// objectiveConditions points at an InferenceObjective's status.conditions,
+// of either group.
+func objectiveConditions(obj client.Object) *[]metav1.Condition {
+	switch o := obj.(type) {
+	case *llmdv1alpha2.InferenceObjective:
+		return &o.Status.Conditions
+	case *v1alpha2.InferenceObjective:
+		return &o.Status.Conditions
+	}
+	panic(fmt.Sprintf("%T is not an InferenceObjective", obj))
 }
 
 // objectivePoolKey is the PoolIndexKey of the pool an objective references.
@@ -81,7 +61,7 @@ type ObjectiveReconciler struct {
 	input      inputReader
 	recorder   events.EventRecorder
 	translator *translate.Translator
-	objectives objectiveGroup
+	objectives kindGroup
 }
 
 // Reconcile handles one InferenceObjective.
@@ -93,8 +73,7 @@ func (r *ObjectiveReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if !obj.GetDeletionTimestamp().IsZero() {
 		return ctrl.Result{}, nil
 	}
-	objective := r.objectives.legacy(obj)
-	objective.APIVersion = r.objectives.gvk().GroupVersion().String()
+	objective := r.objectives.objectiveOf(obj.DeepCopyObject().(client.Object))
 	in := translate.Input{Objectives: []v1alpha2.InferenceObjective{objective}, UnservedPoolGroups: r.input.unserved}
 	ref := objective.Spec.PoolRef
 	if g := poolGroupOf(cmp.Or(string(ref.Group), translate.GroupInferenceV1)); g != nil && r.input.unserved[g.group] == "" &&
@@ -113,7 +92,7 @@ func (r *ObjectiveReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 // updateStatus writes the conditions when they differ from the live ones,
 // with an optimistic lock, and records Events for the transitions.
 func (r *ObjectiveReconciler) updateStatus(ctx context.Context, obj client.Object, computed []metav1.Condition) error {
-	conditions := r.objectives.conditions(obj)
+	conditions := objectiveConditions(obj)
 	merged, _ := translate.MergeConditions(*conditions, computed, metav1.Now())
 	if equality.Semantic.DeepEqual(merged, *conditions) {
 		return nil
@@ -147,7 +126,7 @@ func setupObjectives(ctx context.Context, mgr ctrl.Manager, in inputReader, tran
 			continue
 		}
 		err := mgr.GetFieldIndexer().IndexField(ctx, g.newObject(), IndexObjectivePool, func(o client.Object) []string {
-			objective := g.legacy(o)
+			objective := g.objectiveOf(o)
 			return []string{objectivePoolKey(&objective)}
 		})
 		if err != nil {
@@ -172,7 +151,7 @@ func setupObjectives(ctx context.Context, mgr ctrl.Manager, in inputReader, tran
 
 // poolObjectives enqueues the objectives of group g that reference a pool
 // of poolGroup.
-func poolObjectives(c client.Client, g objectiveGroup, poolGroup string) handler.MapFunc {
+func poolObjectives(c client.Client, g kindGroup, poolGroup string) handler.MapFunc {
 	return func(ctx context.Context, pool client.Object) []reconcile.Request {
 		list := g.newList()
 		if err := c.List(ctx, list, client.MatchingFields{IndexObjectivePool: PoolIndexKey(pool.GetNamespace(), poolGroup, pool.GetName())},

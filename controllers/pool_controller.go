@@ -42,7 +42,7 @@ type PoolServiceReconciler struct {
 	writer     childWriter
 	recorder   events.EventRecorder
 	translator *translate.Translator
-	pools      poolGroup
+	pools      kindGroup
 	// errors are the last write failures, which the pools' models report.
 	errors *serviceErrors
 }

@@ -75,3 +75,25 @@ func v1Pool(p *inferencev1.InferencePool) pool {
 		source:      p,
 	}
 }
+
+// PoolSummary is what routes need of an InferencePool of either group.
+type PoolSummary struct {
+	Group, Namespace, Name string
+	Selector               map[string]string
+	TargetPort             int32
+}
+
+// Pools summarizes the pools of in, of both groups, in their order there.
+func Pools(in Input) []PoolSummary {
+	var out []PoolSummary
+	add := func(p pool) {
+		out = append(out, PoolSummary{Group: p.key.Group, Namespace: p.key.Namespace, Name: p.key.Name, Selector: p.selector, TargetPort: p.targetPort})
+	}
+	for i := range in.AlphaPools {
+		add(alphaPool(&in.AlphaPools[i]))
+	}
+	for i := range in.V1Pools {
+		add(v1Pool(&in.V1Pools[i]))
+	}
+	return out
+}

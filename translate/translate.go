@@ -318,7 +318,7 @@ func resolvePool(gen int64, ns, rawGroup, defaultGroup, kind, name string, pools
 	group := cmp.Or(rawGroup, defaultGroup)
 	kind = cmp.Or(kind, KindInferencePool)
 	ref := poolKey{Namespace: ns, Group: group, Name: name}
-	kindOK := kind == KindInferencePool && (group == GroupInferenceAlpha || group == GroupInferenceV1)
+	kindOK := kind == KindInferencePool && isPoolGroup(group)
 	switch {
 	case !kindOK:
 		return ref, false, nil, newCondition(gen, ConditionResolvedRefs, metav1.ConditionFalse, ReasonInvalidKind,

@@ -19,7 +19,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
-	inferencev1 "github.com/modelroute/modelroute/api/v1"
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/conformance"
 	"github.com/modelroute/modelroute/translate"
@@ -44,30 +43,23 @@ func deployPools(ctx context.Context, s *conformance.Suite, scope conformance.Sc
 	if err := s.Client.List(ctx, &models, client.InNamespace(namespace)); err != nil {
 		return err
 	}
+	var in translate.Input
+	for _, kind := range translate.KindsOf(translate.KindInferencePool) {
+		list := kind.NewList()
+		if err := s.Client.List(ctx, list, client.InNamespace(namespace)); err != nil {
+			return err
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return err
+		}
+		for _, item := range items {
+			kind.AddTo(&in, item)
+		}
+	}
 	var pools []conformance.Pool
-	var alpha v1alpha2.InferencePoolList
-	if err := s.Client.List(ctx, &alpha, client.InNamespace(namespace)); err != nil {
-		return err
-	}
-	for _, p := range alpha.Items {
-		sel := map[string]string{}
-		for k, v := range p.Spec.Selector {
-			sel[string(k)] = string(v)
-		}
-		pools = append(pools, conformance.Pool{Group: translate.GroupInferenceAlpha, Name: p.Name,
-			Selector: sel, TargetPort: p.Spec.TargetPortNumber, Replicas: 2})
-	}
-	var v1 inferencev1.InferencePoolList
-	if err := s.Client.List(ctx, &v1, client.InNamespace(namespace)); err != nil {
-		return err
-	}
-	for _, p := range v1.Items {
-		sel := map[string]string{}
-		for k, v := range p.Spec.Selector.MatchLabels {
-			sel[string(k)] = string(v)
-		}
-		pools = append(pools, conformance.Pool{Group: translate.GroupInferenceV1, Name: p.Name,
-			Selector: sel, TargetPort: int32(p.Spec.TargetPorts[0].Number), Replicas: 2})
+	for _, p := range translate.Pools(in) {
+		pools = append(pools, conformance.Pool{Group: p.Group, Name: p.Name, Selector: p.Selector, TargetPort: p.TargetPort, Replicas: 2})
 	}
 	for _, p := range pools {
 		p.Models = conformance.ServedNames(models.Items, p)

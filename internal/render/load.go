@@ -26,9 +26,6 @@ import (
 	sjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
-	llmdv1alpha2 "github.com/modelroute/modelroute/api/llmd/v1alpha2"
-	inferencev1 "github.com/modelroute/modelroute/api/v1"
-	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/internal/manifests"
 	"github.com/modelroute/modelroute/translate"
 )
@@ -42,8 +39,8 @@ const Stdin = "-"
 var scheme = runtime.NewScheme()
 
 func init() {
-	for _, add := range []func(*runtime.Scheme) error{v1alpha2.AddToScheme, inferencev1.AddToScheme, llmdv1alpha2.AddToScheme} {
-		if err := add(scheme); err != nil {
+	for _, k := range translate.InputKinds {
+		if err := k.AddToScheme(scheme); err != nil {
 			panic(err)
 		}
 	}
@@ -300,21 +297,8 @@ func (l *loader) add(source string, doc int, obj runtime.Object) error {
 		return fmt.Errorf("%s is also defined in %s", id, prev)
 	}
 	l.seen[id] = fmt.Sprintf("%s document %d", source, doc)
-	switch o := obj.(type) {
-	case *v1alpha2.InferenceModel:
-		l.in.Models = append(l.in.Models, *o)
-	case *v1alpha2.InferencePool:
-		l.in.AlphaPools = append(l.in.AlphaPools, *o)
-	case *inferencev1.InferencePool:
-		l.in.V1Pools = append(l.in.V1Pools, *o)
-	case *v1alpha2.InferenceModelRewrite:
-		l.in.Rewrites = append(l.in.Rewrites, *o)
-	case *v1alpha2.InferenceObjective:
-		l.in.Objectives = append(l.in.Objectives, *o)
-	case *llmdv1alpha2.InferenceModelRewrite:
-		l.in.Rewrites = append(l.in.Rewrites, translate.RewriteFromLLMD(o))
-	case *llmdv1alpha2.InferenceObjective:
-		l.in.Objectives = append(l.in.Objectives, translate.ObjectiveFromLLMD(o))
+	if kind, ok := translate.InputKindOf(gvk); ok {
+		kind.AddTo(&l.in, obj)
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package render
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -13,8 +15,8 @@ import (
 type MigrateOptions struct {
 	Paths            []string
 	DefaultNamespace string
-	// Group is the successors' group: translate.GroupLLMD or
-	// translate.GroupInferenceAlpha.
+	// Group is the successors' group: one of the groups of
+	// translate.KindInferenceModelRewrite in translate.InputKinds.
 	Group string
 }
 
@@ -24,8 +26,12 @@ type MigrateOptions struct {
 // fields. Notes on what cannot be migrated exactly go to stderr and make
 // the exit code ExitNotReady; the objects are printed all the same.
 func Migrate(opts MigrateOptions, stdin io.Reader, stdout, stderr io.Writer) int {
-	if opts.Group != translate.GroupLLMD && opts.Group != translate.GroupInferenceAlpha {
-		fmt.Fprintf(stderr, "error: --group %q: want %s or %s\n", opts.Group, translate.GroupLLMD, translate.GroupInferenceAlpha)
+	var groups []string
+	for _, k := range translate.KindsOf(translate.KindInferenceModelRewrite) {
+		groups = append(groups, k.Group)
+	}
+	if !slices.Contains(groups, opts.Group) {
+		fmt.Fprintf(stderr, "error: --group %q: want one of %s\n", opts.Group, strings.Join(groups, ", "))
 		return ExitBadInput
 	}
 	in, err := Load(opts.Paths, stdin, opts.DefaultNamespace)
