@@ -363,21 +363,7 @@ func decideRewriteRouting(models []*modelState, rewrites []*rewriteState) {
 // two splits must not stack.
 func buildRewriteRoute(s *rewriteState, cfg Config) *gatewayv1.HTTPRoute {
 	rw := s.rw
-	route := &gatewayv1.HTTPRoute{
-		TypeMeta: metav1.TypeMeta{APIVersion: gatewayv1.GroupVersion.String(), Kind: "HTTPRoute"},
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      RouteName(rw.Name),
-			Namespace: rw.Namespace,
-			Labels: map[string]string{
-				LabelManagedBy:             ManagedByValue,
-				LabelInferenceModelRewrite: LabelValue(rw.Name),
-			},
-		},
-		Spec: gatewayv1.HTTPRouteSpec{
-			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: slices.Clone(s.parents)},
-			Hostnames:       slices.Clone(s.hostnames),
-		},
-	}
+	route := routeShell(rw.Name, rw.Namespace, LabelInferenceModelRewrite, s.parents, s.hostnames)
 	for _, r := range s.rules {
 		route.Spec.Rules = append(route.Spec.Rules, rewriteRouteRule(s.pool, r, cfg))
 	}
@@ -391,12 +377,7 @@ func rewriteRouteRule(p *pool, r rewriteRule, cfg Config) gatewayv1.HTTPRouteRul
 	rule := gatewayv1.HTTPRouteRule{}
 	for _, name := range r.models {
 		for _, prefix := range cfg.PathPrefixes {
-			rule.Matches = append(rule.Matches, gatewayv1.HTTPRouteMatch{
-				Path: &gatewayv1.HTTPPathMatch{Type: ptr.To(gatewayv1.PathMatchPathPrefix), Value: ptr.To(prefix)},
-				Headers: []gatewayv1.HTTPHeaderMatch{{
-					Type: ptr.To(gatewayv1.HeaderMatchExact), Name: gatewayv1.HTTPHeaderName(cfg.ModelHeader), Value: name,
-				}},
-			})
+			rule.Matches = append(rule.Matches, modelMatch(prefix, name, cfg))
 		}
 	}
 	// No header a server or endpoint picker acts on passes as the client
@@ -435,19 +416,7 @@ func rewriteRouteRule(p *pool, r rewriteRule, cfg Config) gatewayv1.HTTPRouteRul
 		return rule
 	}
 	for _, t := range r.targets {
-		ref := gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{
-			BackendObjectReference: backendObject(p, cfg.Backend),
-			Weight:                 ptr.To(t.weight),
-		}}
-		if split {
-			ref.Filters = []gatewayv1.HTTPRouteFilter{{
-				Type: gatewayv1.HTTPRouteFilterRequestHeaderModifier,
-				RequestHeaderModifier: &gatewayv1.HTTPHeaderFilter{Set: []gatewayv1.HTTPHeader{{
-					Name: gatewayv1.HTTPHeaderName(cfg.RewriteHeader), Value: t.name,
-				}}},
-			}}
-		}
-		rule.BackendRefs = append(rule.BackendRefs, ref)
+		rule.BackendRefs = append(rule.BackendRefs, targetBackendRef(p, t, split, cfg))
 	}
 	return rule
 }

@@ -25,17 +25,7 @@ func buildRoute(s *modelState, cfg Config) *gatewayv1.HTTPRoute {
 	m := s.model
 	rule := gatewayv1.HTTPRouteRule{}
 	for _, prefix := range cfg.PathPrefixes {
-		rule.Matches = append(rule.Matches, gatewayv1.HTTPRouteMatch{
-			Path: &gatewayv1.HTTPPathMatch{
-				Type:  ptr.To(gatewayv1.PathMatchPathPrefix),
-				Value: ptr.To(prefix),
-			},
-			Headers: []gatewayv1.HTTPHeaderMatch{{
-				Type:  ptr.To(gatewayv1.HeaderMatchExact),
-				Name:  gatewayv1.HTTPHeaderName(cfg.ModelHeader),
-				Value: m.Spec.ModelName,
-			}},
-		})
+		rule.Matches = append(rule.Matches, modelMatch(prefix, m.Spec.ModelName, cfg))
 	}
 
 	targets := targetsOf(&m.Spec)
@@ -43,41 +33,68 @@ func buildRoute(s *modelState, cfg Config) *gatewayv1.HTTPRoute {
 	perTarget := needsBackendFilters(&m.Spec, cfg)
 	rule.Filters = ruleFilters(m, distinct, perTarget, cfg)
 	for _, t := range targets {
-		ref := gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{
-			BackendObjectReference: backendObject(s.pool, cfg.Backend),
-			Weight:                 ptr.To(t.weight),
-		}}
-		if perTarget {
-			ref.Filters = []gatewayv1.HTTPRouteFilter{{
-				Type: gatewayv1.HTTPRouteFilterRequestHeaderModifier,
-				RequestHeaderModifier: &gatewayv1.HTTPHeaderFilter{Set: []gatewayv1.HTTPHeader{{
-					Name: gatewayv1.HTTPHeaderName(cfg.RewriteHeader), Value: t.name,
-				}}},
-			}}
-		}
-		rule.BackendRefs = append(rule.BackendRefs, ref)
+		rule.BackendRefs = append(rule.BackendRefs, targetBackendRef(s.pool, t, perTarget, cfg))
 	}
 
-	route := &gatewayv1.HTTPRoute{
-		TypeMeta: metav1.TypeMeta{APIVersion: gatewayv1.GroupVersion.String(), Kind: "HTTPRoute"},
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      RouteName(m.Name),
-			Namespace: m.Namespace,
-			Labels: map[string]string{
-				LabelManagedBy:      ManagedByValue,
-				LabelInferenceModel: LabelValue(m.Name),
-			},
-		},
-		Spec: gatewayv1.HTTPRouteSpec{
-			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: slices.Clone(s.parents)},
-			Hostnames:       slices.Clone(s.hostnames),
-			Rules:           []gatewayv1.HTTPRouteRule{rule},
-		},
-	}
+	route := routeShell(m.Name, m.Namespace, LabelInferenceModel, s.parents, s.hostnames)
+	route.Spec.Rules = []gatewayv1.HTTPRouteRule{rule}
 	if m.UID != "" {
 		route.OwnerReferences = []metav1.OwnerReference{controllerRef(v1alpha2.GroupVersion.String(), "InferenceModel", m.Name, m.UID)}
 	}
 	return route
+}
+
+// routeShell is the route of the object name in namespace, without rules
+// or owner: its name, labels (label names the object) and parents.
+func routeShell(name, namespace, label string, parents []gatewayv1.ParentReference, hostnames []gatewayv1.Hostname) *gatewayv1.HTTPRoute {
+	return &gatewayv1.HTTPRoute{
+		TypeMeta: metav1.TypeMeta{APIVersion: gatewayv1.GroupVersion.String(), Kind: "HTTPRoute"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      RouteName(name),
+			Namespace: namespace,
+			Labels: map[string]string{
+				LabelManagedBy: ManagedByValue,
+				label:          LabelValue(name),
+			},
+		},
+		Spec: gatewayv1.HTTPRouteSpec{
+			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: slices.Clone(parents)},
+			Hostnames:       slices.Clone(hostnames),
+		},
+	}
+}
+
+// modelMatch matches requests under prefix whose model header is name.
+func modelMatch(prefix, name string, cfg Config) gatewayv1.HTTPRouteMatch {
+	return gatewayv1.HTTPRouteMatch{
+		Path: &gatewayv1.HTTPPathMatch{
+			Type:  ptr.To(gatewayv1.PathMatchPathPrefix),
+			Value: ptr.To(prefix),
+		},
+		Headers: []gatewayv1.HTTPHeaderMatch{{
+			Type:  ptr.To(gatewayv1.HeaderMatchExact),
+			Name:  gatewayv1.HTTPHeaderName(cfg.ModelHeader),
+			Value: name,
+		}},
+	}
+}
+
+// targetBackendRef is t's weighted backendRef to pool p; perTarget, it sets
+// the rewrite header to t's name.
+func targetBackendRef(p *pool, t target, perTarget bool, cfg Config) gatewayv1.HTTPBackendRef {
+	ref := gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{
+		BackendObjectReference: backendObject(p, cfg.Backend),
+		Weight:                 ptr.To(t.weight),
+	}}
+	if perTarget {
+		ref.Filters = []gatewayv1.HTTPRouteFilter{{
+			Type: gatewayv1.HTTPRouteFilterRequestHeaderModifier,
+			RequestHeaderModifier: &gatewayv1.HTTPHeaderFilter{Set: []gatewayv1.HTTPHeader{{
+				Name: gatewayv1.HTTPHeaderName(cfg.RewriteHeader), Value: t.name,
+			}}},
+		}}
+	}
+	return ref
 }
 
 type target struct {

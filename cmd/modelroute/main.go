@@ -64,69 +64,73 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 }
 
-func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("render", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var opts render.Options
-	var paths translateflags.StringList
-	fs.Var(&paths, "f", "file, directory (recursive *.yaml, *.yml, *.json) or - for stdin; repeatable")
-	fs.StringVar(&opts.DefaultNamespace, "namespace", "default", "namespace of input objects that name none")
-	fs.BoolVar(&opts.Status, "status", false, "print each InferenceModel, InferenceModelRewrite and InferenceObjective with the status.conditions it would get, instead of the generated objects")
-	tf := translateflags.Bind(fs)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: modelroute render -f PATH [-f PATH...] [flags]\n\nExit codes: 0 all models Accepted with resolved refs; 1 some are not (one line each on stderr); 2 bad input or flags.\n\nFlags:\n")
-		fs.PrintDefaults()
+// inputFlags are the flags of the commands that read manifests: -f and
+// --namespace, on fs.
+type inputFlags struct {
+	fs        *flag.FlagSet
+	paths     translateflags.StringList
+	namespace string
+}
+
+func bindInputFlags(name, usage string, stderr io.Writer) *inputFlags {
+	in := &inputFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	in.fs.SetOutput(stderr)
+	in.fs.Var(&in.paths, "f", "file, directory (recursive *.yaml, *.yml, *.json) or - for stdin; repeatable")
+	in.fs.StringVar(&in.namespace, "namespace", "default", "namespace of input objects that name none")
+	in.fs.Usage = func() {
+		fmt.Fprint(stderr, usage+"\n\nFlags:\n")
+		in.fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	return in
+}
+
+// parse parses args; on -h it returns 0 and false, on bad flags
+// render.ExitBadInput and false.
+func (in *inputFlags) parse(args []string, stderr io.Writer) (int, bool) {
+	if err := in.fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
-			return 0
+			return 0, false
 		}
-		return render.ExitBadInput
+		return render.ExitBadInput, false
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "error: unexpected arguments %q (inputs are given with -f)\n", fs.Args())
-		return render.ExitBadInput
+	if in.fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "error: unexpected arguments %q (inputs are given with -f)\n", in.fs.Args())
+		return render.ExitBadInput, false
 	}
-	if len(paths) == 0 {
+	if len(in.paths) == 0 {
 		fmt.Fprintln(stderr, "error: at least one -f PATH is required")
-		return render.ExitBadInput
+		return render.ExitBadInput, false
+	}
+	return 0, true
+}
+
+func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	in := bindInputFlags("render", "Usage: modelroute render -f PATH [-f PATH...] [flags]\n\n"+
+		"Exit codes: 0 every model, rewrite and objective Accepted with resolved refs; 1 some are not (one line each on stderr); 2 bad input or flags.", stderr)
+	var opts render.Options
+	in.fs.BoolVar(&opts.Status, "status", false, "print each InferenceModel, InferenceModelRewrite and InferenceObjective with the status.conditions it would get, instead of the generated objects")
+	tf := translateflags.Bind(in.fs)
+	if code, ok := in.parse(args, stderr); !ok {
+		return code
 	}
 	cfg, err := tf.Config()
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return render.ExitBadInput
 	}
-	opts.Paths, opts.Config = paths, cfg
+	opts.Paths, opts.DefaultNamespace, opts.Config = in.paths, in.namespace, cfg
 	return render.Run(opts, stdin, stdout, stderr)
 }
 
 func runMigrate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	in := bindInputFlags("migrate", "Usage: modelroute migrate -f PATH [-f PATH...] [flags]\n\n"+
+		"Exit codes: 0 every InferenceModel migrated exactly; 1 some could not be (a note each on stderr; the objects are printed all the same); 2 bad input or flags.", stderr)
 	var opts render.MigrateOptions
-	var paths translateflags.StringList
-	fs.Var(&paths, "f", "file, directory (recursive *.yaml, *.yml, *.json) or - for stdin; repeatable")
-	fs.StringVar(&opts.DefaultNamespace, "namespace", "default", "namespace of input objects that name none")
-	fs.StringVar(&opts.Group, "group", "llm-d.ai", "group of the objects written: llm-d.ai (llm-d-router v0.9+) or inference.networking.x-k8s.io (GIE up to v1.5)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: modelroute migrate -f PATH [-f PATH...] [flags]\n\nExit codes: 0 every InferenceModel migrated exactly; 1 some could not be (a note each on stderr; the objects are printed all the same); 2 bad input or flags.\n\nFlags:\n")
-		fs.PrintDefaults()
+	in.fs.StringVar(&opts.Group, "group", "llm-d.ai", "group of the objects written: llm-d.ai (llm-d-router v0.9+) or inference.networking.x-k8s.io (GIE up to v1.5)")
+	if code, ok := in.parse(args, stderr); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return render.ExitBadInput
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "error: unexpected arguments %q (inputs are given with -f)\n", fs.Args())
-		return render.ExitBadInput
-	}
-	if len(paths) == 0 {
-		fmt.Fprintln(stderr, "error: at least one -f PATH is required")
-		return render.ExitBadInput
-	}
-	opts.Paths = paths
+	opts.Paths, opts.DefaultNamespace = in.paths, in.namespace
 	return render.Migrate(opts, stdin, stdout, stderr)
 }
 

@@ -15,15 +15,15 @@ import (
 	"github.com/modelroute/modelroute/internal/render"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files of TestRenderGolden")
+var update = flag.Bool("update", false, "rewrite the golden files of TestCommandGolden")
 
-// TestRenderGolden runs `modelroute render` on each case in
-// testdata/render/<case>: `args` holds the arguments (one per line, run from
+// TestCommandGolden runs `modelroute COMMAND` (render, migrate) on each
+// case in testdata/COMMAND/<case>: `args` holds the arguments (one per line, run from
 // the case directory), `stdin` (optional) is standard input, and
 // stdout.golden, stderr.golden and exitcode.golden the expected results.
 // Run with -update to rewrite the golden files after a deliberate change.
-func TestRenderGolden(t *testing.T) {
-	cases, err := filepath.Glob("testdata/render/*/args")
+func TestCommandGolden(t *testing.T) {
+	cases, err := filepath.Glob("testdata/*/*/args")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,8 @@ func TestRenderGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Run(filepath.Base(dir), func(t *testing.T) {
+		command := filepath.Base(filepath.Dir(dir))
+		t.Run(command+"/"+filepath.Base(dir), func(t *testing.T) {
 			raw, err := os.ReadFile(argsFile)
 			if err != nil {
 				t.Fatal(err)
@@ -47,7 +48,7 @@ func TestRenderGolden(t *testing.T) {
 			}
 			t.Chdir(dir)
 			var stdout, stderr bytes.Buffer
-			code := run(append([]string{"render"}, args...), bytes.NewReader(stdin), &stdout, &stderr)
+			code := run(append([]string{command}, args...), bytes.NewReader(stdin), &stdout, &stderr)
 
 			got := map[string]string{
 				"stdout.golden":   stdout.String(),

@@ -47,13 +47,7 @@ func Migrate(opts MigrateOptions, stdin io.Reader, stdout, stderr io.Writer) int
 	for i := range migration.Objectives {
 		objs = append(objs, &migration.Objectives[i])
 	}
-	doc, err := yamlStream(len(objs), func(i int) (any, error) {
-		u, err := translate.Manifest(objs[i])
-		if err != nil {
-			return nil, err
-		}
-		return u.Object, nil
-	})
+	doc, err := manifestStream(objs)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return ExitBadInput

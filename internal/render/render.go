@@ -148,8 +148,13 @@ func ObjectStream(out translate.Output) ([]byte, error) {
 		return cmp.Or(strings.Compare(a.GetObjectKind().GroupVersionKind().Kind, b.GetObjectKind().GroupVersionKind().Kind),
 			strings.Compare(a.GetNamespace(), b.GetNamespace()), strings.Compare(a.GetName(), b.GetName()))
 	})
-	// Each object becomes its manifest and then YAML, in parallel; only
-	// the YAML is kept.
+	return manifestStream(objs)
+}
+
+// manifestStream is the YAML stream of objs' manifests (translate.Manifest:
+// no status, no empty creationTimestamp), in their order. Each object
+// becomes its manifest and then YAML, in parallel; only the YAML is kept.
+func manifestStream(objs []client.Object) ([]byte, error) {
 	return yamlStream(len(objs), func(i int) (any, error) {
 		u, err := translate.Manifest(objs[i])
 		if err != nil {
