@@ -88,13 +88,10 @@ func TestArgoCDHealthCases(t *testing.T) {
 	}
 }
 
-// TestArgoCDConfigMapHoldsTheScript: the argocd-cm snippet carries
-// health.lua as it is.
+// TestArgoCDConfigMapHoldsTheScript: the argocd-cm snippet carries each
+// health.lua as it is, under its kind's key, and every target's checks
+// load.
 func TestArgoCDConfigMapHoldsTheScript(t *testing.T) {
-	script, err := os.ReadFile(filepath.Join("..", gitopshealth.ArgoCDDir, "health.lua"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	data, err := os.ReadFile(filepath.Join("..", gitopshealth.ArgoCDConfigMapPath))
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +100,19 @@ func TestArgoCDConfigMapHoldsTheScript(t *testing.T) {
 	if err := yaml.UnmarshalStrict(data, &cm); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(string(script), cm.Data[gitopshealth.ArgoCDHealthKey]); diff != "" {
-		t.Errorf("argocd-cm's %s differs from health.lua (-health.lua +argocd-cm):\n%s", gitopshealth.ArgoCDHealthKey, diff)
+	for _, target := range gitopshealth.Targets {
+		script, err := os.ReadFile(filepath.Join("..", target.ArgoCDDir, "health.lua"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(string(script), cm.Data[target.ArgoCDHealthKey()]); diff != "" {
+			t.Errorf("argocd-cm's %s differs from health.lua (-health.lua +argocd-cm):\n%s", target.ArgoCDHealthKey(), diff)
+		}
+		if _, err := gitopshealth.LoadFor("..", target); err != nil {
+			t.Errorf("%s %s: %v", target.APIVersion, target.Kind, err)
+		}
+	}
+	if len(cm.Data) != len(gitopshealth.Targets) {
+		t.Errorf("argocd-cm holds %d keys; want one per target (%d)", len(cm.Data), len(gitopshealth.Targets))
 	}
 }

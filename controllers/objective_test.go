@@ -16,6 +16,7 @@ import (
 
 	llmdv1alpha2 "github.com/modelroute/modelroute/api/llmd/v1alpha2"
 	"github.com/modelroute/modelroute/api/v1alpha2"
+	"github.com/modelroute/modelroute/internal/testing/gitopshealth"
 	"github.com/modelroute/modelroute/internal/testing/harness"
 	"github.com/modelroute/modelroute/translate"
 )
@@ -66,8 +67,15 @@ func hasObjectiveConditions(obj client.Object, want ...objectiveState) func() er
 	}
 }
 
-// kstatusOf is kstatus's verdict on the objective as the API server holds it.
-func kstatusOf(t *testing.T, obj client.Object) status.Status {
+// health is each GitOps tool's verdict on an objective as the API server
+// holds it: kstatus, Flux with the shipped healthCheckExprs, and Argo CD
+// with the shipped health.lua of the objective's group.
+type health struct {
+	Kstatus, Flux status.Status
+	ArgoCD        string
+}
+
+func healthOf(t *testing.T, obj client.Object, target gitopshealth.Target) health {
 	t.Helper()
 	if err := get(obj, obj.GetNamespace(), obj.GetName()); err != nil {
 		t.Fatal(err)
@@ -76,19 +84,27 @@ func kstatusOf(t *testing.T, obj client.Object) status.Status {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := status.Compute(&unstructured.Unstructured{Object: content})
+	u := &unstructured.Unstructured{Object: content}
+	u.SetAPIVersion(target.APIVersion)
+	u.SetKind(target.Kind)
+	checks, err := gitopshealth.LoadFor("..", target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.Status
+	got, err := checks.Judge(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return health{Kstatus: got.Kstatus.Status, Flux: got.Flux.Status, ArgoCD: got.ArgoCD.Status}
 }
 
 // TestObjectiveStatus: modelroute writes the status of InferenceObjectives
 // of both groups, which nobody else does: the CRD's default Ready=Unknown
 // (Pending, forever) gives way to ResolvedRefs and Accepted with Ready;
 // a pool that is missing (the v1 group by default) is PoolNotFound and
-// Reconciling (kstatus InProgress), and its creation makes the objective
-// Ready (kstatus Current) without any change to the objective.
+// Reconciling (kstatus and Flux InProgress, Argo CD Progressing), and its
+// creation makes the objective Ready (Current, Healthy) without any change
+// to the objective.
 func TestObjectiveStatus(t *testing.T) {
 	ns := newNamespace(t)
 	llmd := &llmdv1alpha2.InferenceObjective{
@@ -108,11 +124,14 @@ func TestObjectiveStatus(t *testing.T) {
 	harness.Eventually(t, hasObjectiveConditions(llmd,
 		objectiveState{"ResolvedRefs", "False", "PoolNotFound"}, objectiveState{"Accepted", "True", "Accepted"},
 		objectiveState{"Ready", "False", "PoolNotFound"}, objectiveState{"Reconciling", "True", "PoolNotFound"}))
-	if got := kstatusOf(t, llmd); got != status.InProgressStatus {
-		t.Errorf("kstatus of the objective whose pool is missing: %s; want InProgress", got)
+	legacyTarget, llmdTarget := gitopshealth.Targets[1], gitopshealth.Targets[2]
+	waiting := health{status.InProgressStatus, status.InProgressStatus, "Progressing"}
+	healthy := health{status.CurrentStatus, status.CurrentStatus, "Healthy"}
+	if diff := cmp.Diff(waiting, healthOf(t, llmd, llmdTarget)); diff != "" {
+		t.Errorf("health of the objective whose pool is missing (-want +got):\n%s", diff)
 	}
-	if got := kstatusOf(t, legacy); got != status.CurrentStatus {
-		t.Errorf("kstatus of the ready objective: %s; want Current", got)
+	if diff := cmp.Diff(healthy, healthOf(t, legacy, legacyTarget)); diff != "" {
+		t.Errorf("health of the ready objective (-want +got):\n%s", diff)
 	}
 	_, conditions, err := objectiveConditions(llmd)()
 	if err != nil {
@@ -124,8 +143,8 @@ func TestObjectiveStatus(t *testing.T) {
 
 	create(t, v1Pool(ns, "pool-v1"))
 	harness.Eventually(t, hasObjectiveConditions(llmd, ready...))
-	if got := kstatusOf(t, llmd); got != status.CurrentStatus {
-		t.Errorf("kstatus once the pool exists: %s; want Current", got)
+	if diff := cmp.Diff(healthy, healthOf(t, llmd, llmdTarget)); diff != "" {
+		t.Errorf("health once the pool exists (-want +got):\n%s", diff)
 	}
 	if err := k8s.Delete(context.Background(), v1Pool(ns, "pool-v1")); err != nil {
 		t.Fatal(err)

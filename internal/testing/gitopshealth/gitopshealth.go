@@ -1,4 +1,5 @@
-// Package gitopshealth judges an InferenceModel the way GitOps tools do,
+// Package gitopshealth judges an InferenceModel, or an InferenceObjective,
+// the way GitOps tools do,
 // each through the library the tool itself runs: kstatus (Flux's default
 // health check, `kubectl wait`), Flux's CEL evaluator with the
 // healthCheckExprs modelroute ships, and the Lua health script modelroute
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/fluxcd/pkg/apis/kustomize"
 	fluxcel "github.com/fluxcd/pkg/runtime/cel"
@@ -23,9 +25,31 @@ const (
 	FluxKustomizationPath = "config/flux/kustomization.yaml"
 	ArgoCDDir             = "config/argocd/resource_customizations/inference.networking.x-k8s.io/InferenceModel"
 	ArgoCDConfigMapPath   = "config/argocd/argocd-cm.yaml"
-	// ArgoCDHealthKey is the argocd-cm key of the health script.
-	ArgoCDHealthKey = "resource.customizations.health.inference.networking.x-k8s.io_InferenceModel"
 )
+
+// Target is a kind the shipped checks cover: its Flux healthCheckExprs
+// entry and its Argo CD health script.
+type Target struct {
+	APIVersion, Kind string
+	// ArgoCDDir holds health.lua, relative to the repository's root.
+	ArgoCDDir string
+}
+
+// ArgoCDHealthKey is the argocd-cm key of the target's health script.
+func (t Target) ArgoCDHealthKey() string {
+	group, _, _ := strings.Cut(t.APIVersion, "/")
+	return "resource.customizations.health." + group + "_" + t.Kind
+}
+
+// Targets are the kinds the shipped checks cover: InferenceModel, and
+// InferenceObjective in both its groups.
+var Targets = []Target{
+	{APIVersion: "inference.networking.x-k8s.io/v1alpha2", Kind: "InferenceModel", ArgoCDDir: ArgoCDDir},
+	{APIVersion: "inference.networking.x-k8s.io/v1alpha2", Kind: "InferenceObjective",
+		ArgoCDDir: "config/argocd/resource_customizations/inference.networking.x-k8s.io/InferenceObjective"},
+	{APIVersion: "llm-d.ai/v1alpha2", Kind: "InferenceObjective",
+		ArgoCDDir: "config/argocd/resource_customizations/llm-d.ai/InferenceObjective"},
+}
 
 // Checks are the health checks modelroute ships, loaded from a checkout.
 type Checks struct {
@@ -33,9 +57,13 @@ type Checks struct {
 	argoCDLua string
 }
 
-// Load reads the shipped checks from the repository at root.
-func Load(root string) (*Checks, error) {
-	exprs, err := FluxExpressions(filepath.Join(root, FluxKustomizationPath))
+// Load reads the shipped checks of InferenceModels from the repository at
+// root.
+func Load(root string) (*Checks, error) { return LoadFor(root, Targets[0]) }
+
+// LoadFor reads the shipped checks of target from the repository at root.
+func LoadFor(root string, target Target) (*Checks, error) {
+	exprs, err := FluxExpressions(filepath.Join(root, FluxKustomizationPath), target.APIVersion, target.Kind)
 	if err != nil {
 		return nil, err
 	}
@@ -43,16 +71,16 @@ func Load(root string) (*Checks, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", FluxKustomizationPath, err)
 	}
-	script, err := os.ReadFile(filepath.Join(root, ArgoCDDir, "health.lua"))
+	script, err := os.ReadFile(filepath.Join(root, target.ArgoCDDir, "health.lua"))
 	if err != nil {
 		return nil, err
 	}
 	return &Checks{flux: flux, argoCDLua: string(script)}, nil
 }
 
-// FluxExpressions returns the InferenceModel entry of healthCheckExprs in
-// the Flux Kustomization at path.
-func FluxExpressions(path string) (*kustomize.HealthCheckExpressions, error) {
+// FluxExpressions returns the entry of healthCheckExprs for apiVersion and
+// kind in the Flux Kustomization at path.
+func FluxExpressions(path, apiVersion, kind string) (*kustomize.HealthCheckExpressions, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -66,11 +94,11 @@ func FluxExpressions(path string) (*kustomize.HealthCheckExpressions, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	for _, hc := range k.Spec.HealthCheckExprs {
-		if hc.APIVersion == "inference.networking.x-k8s.io/v1alpha2" && hc.Kind == "InferenceModel" {
+		if hc.APIVersion == apiVersion && hc.Kind == kind {
 			return &hc.HealthCheckExpressions, nil
 		}
 	}
-	return nil, fmt.Errorf("%s: no healthCheckExprs entry for InferenceModel", path)
+	return nil, fmt.Errorf("%s: no healthCheckExprs entry for %s %s", path, apiVersion, kind)
 }
 
 // Verdicts is what each tool makes of one object.
