@@ -104,7 +104,8 @@ func healthOf(t *testing.T, obj client.Object, target gitopshealth.Target) healt
 // a pool that is missing (the v1 group by default) is PoolNotFound and
 // Reconciling (kstatus and Flux InProgress, Argo CD Progressing), and its
 // creation makes the objective Ready (Current, Healthy) without any change
-// to the objective.
+// to the objective. A poolRef to another kind is Stalled (Failed,
+// Degraded).
 func TestObjectiveStatus(t *testing.T) {
 	ns := newNamespace(t)
 	llmd := &llmdv1alpha2.InferenceObjective{
@@ -116,7 +117,11 @@ func TestObjectiveStatus(t *testing.T) {
 		Spec: v1alpha2.InferenceObjectiveSpec{Priority: ptr.To(10),
 			PoolRef: v1alpha2.SuccessorPoolReference{Group: v1alpha2.Group(translate.GroupInferenceAlpha), Name: "pool-a"}},
 	}
-	create(t, alphaPool(ns, "pool-a"), llmd, legacy)
+	wrongKind := &llmdv1alpha2.InferenceObjective{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "wrong-kind"},
+		Spec:       llmdv1alpha2.InferenceObjectiveSpec{PoolRef: v1alpha2.SuccessorPoolReference{Kind: "Service", Name: "pool-a"}},
+	}
+	create(t, alphaPool(ns, "pool-a"), llmd, legacy, wrongKind)
 	startManager(t, ns, testConfig())
 
 	ready := []objectiveState{{"ResolvedRefs", "True", "ResolvedRefs"}, {"Accepted", "True", "Accepted"}, {"Ready", "True", "Ready"}}
@@ -132,6 +137,12 @@ func TestObjectiveStatus(t *testing.T) {
 	}
 	if diff := cmp.Diff(healthy, healthOf(t, legacy, legacyTarget)); diff != "" {
 		t.Errorf("health of the ready objective (-want +got):\n%s", diff)
+	}
+	harness.Eventually(t, hasObjectiveConditions(wrongKind,
+		objectiveState{"ResolvedRefs", "False", "InvalidKind"}, objectiveState{"Accepted", "True", "Accepted"},
+		objectiveState{"Ready", "False", "InvalidKind"}, objectiveState{"Stalled", "True", "InvalidKind"}))
+	if diff := cmp.Diff(health{status.FailedStatus, status.FailedStatus, "Degraded"}, healthOf(t, wrongKind, llmdTarget)); diff != "" {
+		t.Errorf("health of the objective naming a Service (-want +got):\n%s", diff)
 	}
 	_, conditions, err := objectiveConditions(llmd)()
 	if err != nil {
