@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/modelroute/modelroute/translate"
 )
@@ -100,6 +101,12 @@ type childKind struct {
 	// from the create's Update entry of the same manager. Other kinds are
 	// confirmed absent with an uncached read, then created by an apply.
 	createOnly bool
+	// adoptOrphans: a child of modelroute's (its label) that has no
+	// controller at all, left by an owner deleted with
+	// --cascade=orphan, is taken over by the owner that wants it. That is
+	// how routes pass from InferenceModels to the InferenceModelRewrites
+	// that replace them without a gap: one write, of metadata only.
+	adoptOrphans bool
 }
 
 // childWriter is the one guarded write path for every owned kind. Updates
@@ -186,11 +193,11 @@ func (w childWriter) sync(ctx context.Context, kind childKind, owner client.Obje
 		return syncResult{outcome: childWritten, live: applied}, err
 	case err != nil:
 		return syncResult{outcome: childUnchanged}, err
-	case formerChild(kind, live, owner):
+	case formerChild(kind, live, owner, w.client.Scheme()):
 		// The child of a deleted owner of the same name, which the
 		// garbage collector has yet to remove: ours to delete now.
 		return syncResult{outcome: childReplacing}, w.delete(ctx, kind, live)
-	case !metav1.IsControlledBy(live, owner):
+	case !metav1.IsControlledBy(live, owner) && !(kind.adoptOrphans && desired != nil && managed(live) && metav1.GetControllerOf(live) == nil):
 		return syncResult{outcome: childForeign}, nil
 	case desired == nil:
 		if !managed(live) {
@@ -223,10 +230,15 @@ func managed(obj client.Object) bool {
 // of owner's name, since deleted: modelroute's label, and a controller
 // reference to an owner of the same kind and name with another UID (names
 // are unique, so that owner is gone).
-func formerChild(kind childKind, live, owner client.Object) bool {
+func formerChild(kind childKind, live, owner client.Object, scheme *runtime.Scheme) bool {
 	ref := metav1.GetControllerOf(live)
-	return ref != nil && managed(live) && ref.Name == owner.GetName() && ref.UID != owner.GetUID() &&
-		kind.childName(ref) == live.GetName()
+	if ref == nil || !managed(live) || ref.Name != owner.GetName() || ref.UID == owner.GetUID() || kind.childName(ref) != live.GetName() {
+		return false
+	}
+	// Of the same kind, too: an InferenceModel and an InferenceModelRewrite
+	// of one name share a route name, and neither is the other's past.
+	gvk, err := apiutil.GVKForObject(owner, scheme)
+	return err == nil && ref.Kind == gvk.Kind && ref.APIVersion == gvk.GroupVersion().String()
 }
 
 // manifest is what modelroute writes of desired: translate's manifest,

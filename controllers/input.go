@@ -3,6 +3,7 @@ package controllers
 import (
 	"cmp"
 	"context"
+	"maps"
 	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -24,6 +25,8 @@ type inputReader struct {
 	// (its CRD is not installed, or does not serve the version modelroute
 	// reads); groups that are served are absent.
 	unserved map[string]string
+	// rewriteGroups are the InferenceModelRewrite groups served.
+	rewriteGroups []kindGroup
 }
 
 // forModels is the input that decides the results of models: the models
@@ -86,27 +89,89 @@ func (r inputReader) read(ctx context.Context, modelNames ...string) (translate.
 		}
 		in.Models = append(in.Models, models.Items...)
 	}
-	seen := map[string]bool{}
-	for i := range in.Models {
-		m := &in.Models[i]
-		key := modelPoolKey(m)
-		if seen[key] || (m.Spec.PoolRef.Kind != "" && m.Spec.PoolRef.Kind != translate.KindInferencePool) {
+	namespaces := map[string]bool{}
+	for _, m := range in.Models {
+		namespaces[m.Namespace] = true
+	}
+	for _, ns := range slices.Sorted(maps.Keys(namespaces)) {
+		// Rewrites claim model names in their namespace's pools.
+		if err := r.addRewrites(ctx, &in, ns); err != nil {
+			return in, err
+		}
+	}
+	return in, r.addPools(ctx, &in)
+}
+
+// forNamespace is the input that decides the results of the rewrites in
+// namespace ns: every model and rewrite there (they claim model names in
+// its pools, and route names in it), their pools, and what the cluster
+// says.
+func (r inputReader) forNamespace(ctx context.Context, ns string) (translate.Input, error) {
+	in := translate.Input{UnservedPoolGroups: r.unserved}
+	var models v1alpha2.InferenceModelList
+	if err := r.client.List(ctx, &models, client.InNamespace(ns)); err != nil {
+		return in, err
+	}
+	in.Models = models.Items
+	if err := r.addRewrites(ctx, &in, ns); err != nil {
+		return in, err
+	}
+	if err := r.addPools(ctx, &in); err != nil {
+		return in, err
+	}
+	return in, r.readCluster(ctx, &in)
+}
+
+// addRewrites adds the rewrites of namespace ns, of every served group.
+func (r inputReader) addRewrites(ctx context.Context, in *translate.Input, ns string) error {
+	for _, g := range r.rewriteGroups {
+		list := g.newList()
+		if err := r.client.List(ctx, list, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		items, err := metaItems(list)
+		if err != nil {
+			return err
+		}
+		for _, item := range items {
+			g.addTo(in, item)
+		}
+	}
+	return nil
+}
+
+// addPools adds the pools the models and rewrites of in reference.
+func (r inputReader) addPools(ctx context.Context, in *translate.Input) error {
+	type ref struct {
+		namespace, group, kind, name string
+	}
+	var refs []ref
+	for _, m := range in.Models {
+		p := m.Spec.PoolRef
+		refs = append(refs, ref{m.Namespace, cmp.Or(string(p.Group), translate.GroupInferenceAlpha), string(p.Kind), string(p.Name)})
+	}
+	for _, rw := range in.Rewrites {
+		p := rw.Spec.PoolRef
+		refs = append(refs, ref{rw.Namespace, cmp.Or(string(p.Group), translate.GroupInferenceV1), string(p.Kind), string(p.Name)})
+	}
+	seen := map[ref]bool{}
+	for _, p := range refs {
+		if seen[p] || (p.kind != "" && p.kind != translate.KindInferencePool) {
 			continue
 		}
-		seen[key] = true
-		name := types.NamespacedName{Namespace: m.Namespace, Name: string(m.Spec.PoolRef.Name)}
-		g := poolGroupOf(cmp.Or(string(m.Spec.PoolRef.Group), translate.GroupInferenceAlpha))
-		if name.Name == "" || g == nil || r.unserved[g.group] != "" {
+		seen[p] = true
+		g := poolGroupOf(p.group)
+		if p.name == "" || g == nil || r.unserved[g.group] != "" {
 			continue
 		}
 		pool := g.newObject()
-		if ok, err := r.get(ctx, name, pool); err != nil {
-			return in, err
+		if ok, err := r.get(ctx, types.NamespacedName{Namespace: p.namespace, Name: p.name}, pool); err != nil {
+			return err
 		} else if ok {
-			g.addTo(&in, pool)
+			g.addTo(in, pool)
 		}
 	}
-	return in, nil
+	return nil
 }
 
 // readCluster adds what the cluster says: every Gateway with its class
@@ -129,9 +194,18 @@ func (r inputReader) readCluster(ctx context.Context, in *translate.Input) error
 		}
 		cluster.Gateways = append(cluster.Gateways, parent)
 	}
+	routes := map[types.NamespacedName]bool{}
 	for _, m := range in.Models {
+		routes[types.NamespacedName{Namespace: m.Namespace, Name: translate.RouteName(m.Name)}] = true
+	}
+	for _, rw := range in.Rewrites {
+		routes[types.NamespacedName{Namespace: rw.Namespace, Name: translate.RouteName(rw.Name)}] = true
+	}
+	for _, name := range slices.SortedFunc(maps.Keys(routes), func(a, b types.NamespacedName) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	}) {
 		route := &gatewayv1.HTTPRoute{}
-		if found, err := r.get(ctx, types.NamespacedName{Namespace: m.Namespace, Name: translate.RouteName(m.Name)}, route); err != nil {
+		if found, err := r.get(ctx, name, route); err != nil {
 			return err
 		} else if found {
 			cluster.Routes = append(cluster.Routes, *route)

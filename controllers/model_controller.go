@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,8 +24,9 @@ import (
 
 var routeKind = childKind{
 	kind: "HTTPRoute",
+	// Models and rewrites (of either group) own routes of one naming.
 	childName: func(owner *metav1.OwnerReference) string {
-		if owner.Kind != "InferenceModel" || owner.APIVersion != v1alpha2.GroupVersion.String() {
+		if !ownsRoutes(owner.APIVersion, owner.Kind) {
 			return ""
 		}
 		return translate.RouteName(owner.Name)
@@ -34,7 +36,19 @@ var routeKind = childKind{
 	drifted:   translate.SpecDrifted,
 	owned:     []string{"parentRefs", "hostnames"},
 	// parentRefs, hostnames and rules are atomic lists.
-	createOnly: true,
+	createOnly:   true,
+	adoptOrphans: true,
+}
+
+// ownsRoutes reports whether objects of apiVersion and kind own routes:
+// InferenceModels, and InferenceModelRewrites of either group.
+func ownsRoutes(apiVersion, kind string) bool {
+	for _, k := range slices.Concat(translate.KindsOf("InferenceModel"), translate.KindsOf(translate.KindInferenceModelRewrite)) {
+		if k.Kind == kind && k.GroupVersion().String() == apiVersion {
+			return true
+		}
+	}
+	return false
 }
 
 // ModelReconciler keeps each InferenceModel's HTTPRoute and status in line
@@ -136,39 +150,7 @@ const foreignRetry = 10 * time.Second
 
 // syncRoute makes the model's route match res.Route and says what it saw.
 func (r *ModelReconciler) syncRoute(ctx context.Context, model *v1alpha2.InferenceModel, res translate.ModelResult) (translate.Observation, ctrl.Result, error) {
-	name := types.NamespacedName{Namespace: model.Namespace, Name: translate.RouteName(model.Name)}
-	var desired client.Object
-	if res.Route != nil {
-		desired = res.Route
-	}
-	sync, err := r.writer.reconcile(ctx, routeKind, model, name, desired)
-	if err != nil {
-		return translate.Observation{}, ctrl.Result{}, err
-	}
-	var result ctrl.Result
-	obs := translate.Observation{Write: translate.RouteInPlace}
-	switch sync.outcome {
-	case childCreating:
-		// The echo of the route's create is no reason to reconcile (see
-		// ownWrites); this reconciles the model once the cache has surely
-		// seen the route, or has seen it deleted.
-		result.RequeueAfter = createdGrace
-	case childUnseen:
-		// Its route is ours and the cache will see it in a moment: then
-		// this reconcile's changes, if any, can be written.
-		result.RequeueAfter = unseenRetry
-		obs.Write = translate.RouteAwaitingCache
-	case childForeign:
-		result.RequeueAfter = foreignRetry
-		obs.Write = translate.RouteForeign
-	case childReplacing:
-		// The deletion's event reconciles the model again.
-		obs.Write = translate.RouteReplacing
-	}
-	if route, ok := sync.live.(*gatewayv1.HTTPRoute); ok {
-		obs.Live = route
-	}
-	return obs, result, nil
+	return syncRoute(ctx, r.writer, model, res)
 }
 
 // observeService adds, in service mode, what is known of the shadow

@@ -3,20 +3,14 @@ package controllers
 import (
 	"cmp"
 	"context"
-	"fmt"
 
-	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
-	llmdv1alpha2 "github.com/modelroute/modelroute/api/llmd/v1alpha2"
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/translate"
 )
@@ -34,18 +28,6 @@ func (g kindGroup) objectiveOf(obj client.Object) v1alpha2.InferenceObjective {
 	var in translate.Input
 	g.addTo(&in, obj)
 	return in.Objectives[0]
-}
-
-// objectiveConditions points at an InferenceObjective's status.conditions,
-// of either group.
-func objectiveConditions(obj client.Object) *[]metav1.Condition {
-	switch o := obj.(type) {
-	case *llmdv1alpha2.InferenceObjective:
-		return &o.Status.Conditions
-	case *v1alpha2.InferenceObjective:
-		return &o.Status.Conditions
-	}
-	panic(fmt.Sprintf("%T is not an InferenceObjective", obj))
 }
 
 // objectivePoolKey is the PoolIndexKey of the pool an objective references.
@@ -86,33 +68,7 @@ func (r *ObjectiveReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		}
 	}
 	out := r.translator.Translate(in)
-	return ctrl.Result{}, r.updateStatus(ctx, obj, out.Objectives[0].Conditions)
-}
-
-// updateStatus writes the conditions when they differ from the live ones,
-// with an optimistic lock, and records Events for the transitions.
-func (r *ObjectiveReconciler) updateStatus(ctx context.Context, obj client.Object, computed []metav1.Condition) error {
-	conditions := objectiveConditions(obj)
-	merged, _ := translate.MergeConditions(*conditions, computed, metav1.Now())
-	if equality.Semantic.DeepEqual(merged, *conditions) {
-		return nil
-	}
-	before := obj.DeepCopyObject().(client.Object)
-	old := *conditions
-	*conditions = merged
-	if err := r.client.Status().Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}),
-		client.FieldOwner(FieldManager)); err != nil {
-		if apierrors.IsConflict(err) {
-			// The watch event of the newer object reconciles it again.
-			return nil
-		}
-		return fmt.Errorf("writing the status of InferenceObjective %s/%s (%s): %w", obj.GetNamespace(), obj.GetName(), r.objectives.group, err)
-	}
-	for _, e := range translate.TransitionEvents(old, merged) {
-		r.recorder.Eventf(obj, nil, e.Type, e.Reason, "UpdateStatus", "%s", e.Note)
-	}
-	log.FromContext(ctx).V(1).Info("status updated", "conditions", merged)
-	return nil
+	return ctrl.Result{}, patchConditions(ctx, r.client, r.recorder, obj, out.Objectives[0].Conditions)
 }
 
 // setupObjectives registers, for each InferenceObjective group whose CRD

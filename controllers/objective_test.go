@@ -129,7 +129,7 @@ func TestObjectiveStatus(t *testing.T) {
 	harness.Eventually(t, hasObjectiveConditions(llmd,
 		objectiveState{"ResolvedRefs", "False", "PoolNotFound"}, objectiveState{"Accepted", "True", "Accepted"},
 		objectiveState{"Ready", "False", "PoolNotFound"}, objectiveState{"Reconciling", "True", "PoolNotFound"}))
-	legacyTarget, llmdTarget := gitopshealth.Targets[1], gitopshealth.Targets[2]
+	legacyTarget, llmdTarget := gitopshealth.Targets[3], gitopshealth.Targets[4]
 	waiting := health{status.InProgressStatus, status.InProgressStatus, "Progressing"}
 	healthy := health{status.CurrentStatus, status.CurrentStatus, "Healthy"}
 	if diff := cmp.Diff(waiting, healthOf(t, llmd, llmdTarget)); diff != "" {

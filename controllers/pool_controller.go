@@ -65,15 +65,22 @@ func (r *PoolServiceReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	}
 	name := types.NamespacedName{Namespace: req.Namespace, Name: translate.ServiceName(r.pools.group, req.Name)}
 	var desired client.Object
+	var in translate.Input
+	var err error
 	if len(models.Items) > 0 {
 		ptrs := make([]*v1alpha2.InferenceModel, len(models.Items))
 		for i := range models.Items {
 			ptrs[i] = &models.Items[i]
 		}
-		in, err := r.input.forModels(ctx, ptrs...)
-		if err != nil {
-			return reconcile.Result{}, err
-		}
+		in, err = r.input.forModels(ctx, ptrs...)
+	} else if len(r.input.rewriteGroups) > 0 {
+		// Only rewrites may route to it: they are all in its namespace.
+		in, err = r.input.forNamespace(ctx, req.Namespace)
+	}
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if len(in.Models) > 0 || len(in.Rewrites) > 0 {
 		out := r.translator.Translate(in)
 		if i := slices.IndexFunc(out.Services, func(s *corev1.Service) bool {
 			return s.Namespace == name.Namespace && s.Name == name.Name

@@ -25,6 +25,14 @@ package controllers
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
+// The rewrite reconcilers: InferenceModelRewrites of both groups (read),
+// their status, and the finalizers right blockOwnerDeletion on their
+// routes' ownerReferences needs (see above).
+//
+// +kubebuilder:rbac:groups=inference.networking.x-k8s.io;llm-d.ai,resources=inferencemodelrewrites,verbs=get;list;watch
+// +kubebuilder:rbac:groups=inference.networking.x-k8s.io;llm-d.ai,resources=inferencemodelrewrites/status,verbs=get;patch
+// +kubebuilder:rbac:groups=inference.networking.x-k8s.io;llm-d.ai,resources=inferencemodelrewrites/finalizers,verbs=update
+
 // The objective reconcilers: InferenceObjectives of both groups (read),
 // and their status.
 //

@@ -300,6 +300,13 @@ func (env *privilegeEnv) allowed() []authorizationv1.ResourceAttributes {
 		{Verb: "create", Group: gatewayv1.GroupName, Resource: "httproutes", Namespace: ns},
 		{Verb: "patch", Group: gatewayv1.GroupName, Resource: "httproutes", Namespace: ns},
 		{Verb: "delete", Group: gatewayv1.GroupName, Resource: "httproutes", Namespace: ns},
+		// InferenceModelRewrites of both groups, their status, and
+		// blockOwnerDeletion on a route's ownerReference to one.
+		{Verb: "watch", Group: alphaGroup, Resource: "inferencemodelrewrites", Namespace: scope},
+		{Verb: "watch", Group: "llm-d.ai", Resource: "inferencemodelrewrites", Namespace: scope},
+		{Verb: "patch", Group: alphaGroup, Resource: "inferencemodelrewrites", Subresource: "status", Namespace: ns},
+		{Verb: "patch", Group: "llm-d.ai", Resource: "inferencemodelrewrites", Subresource: "status", Namespace: ns},
+		{Verb: "update", Group: "llm-d.ai", Resource: "inferencemodelrewrites", Subresource: "finalizers", Namespace: ns},
 		// InferenceObjectives of both groups, and their status.
 		{Verb: "watch", Group: alphaGroup, Resource: "inferenceobjectives", Namespace: scope},
 		{Verb: "watch", Group: "llm-d.ai", Resource: "inferenceobjectives", Namespace: scope},

@@ -67,6 +67,14 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 				"group", g.group, "why", why)
 		}
 	}
+	var servedRewrites []kindGroup
+	for _, g := range rewriteGroups {
+		if why := unserved(mapper, g.gvk()); why != "" {
+			log.Info("not routing InferenceModelRewrites of this group", "group", g.group, "why", why)
+			continue
+		}
+		servedRewrites = append(servedRewrites, g)
+	}
 	if err := RegisterIndexes(ctx, mgr.GetFieldIndexer(), opts.Config.Backend); err != nil {
 		return err
 	}
@@ -76,6 +84,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	}
 	c := mgr.GetClient()
 	models, pools := newReconcilers(c, mgr.GetAPIReader(), mgr.GetEventRecorder(FieldManager), translator, metrics, unservedPools)
+	models.input.rewriteGroups = servedRewrites
 	serviceMode := opts.Config.Backend == translate.BackendService
 	notEcho := builder.WithPredicates(models.writes.notEcho())
 	b := ctrl.NewControllerManagedBy(mgr).
@@ -108,6 +117,13 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			b = b.Watches(g.newObject(), handler.EnqueueRequestsFromMapFunc(mapModels(c, poolModels(g.group))))
 		}
 	}
+	// A rewrite claims model names in its namespace's pools, and a route
+	// name there.
+	for _, g := range servedRewrites {
+		b = b.Watches(g.newObject(), handler.EnqueueRequestsFromMapFunc(mapModels(c, func(o client.Object) client.ListOption {
+			return client.InNamespace(o.GetNamespace())
+		})))
+	}
 	if serviceMode {
 		// A pool's shadow Service that could not be written, or now could.
 		b = b.WatchesRawSource(source.Channel(models.services.models, &handler.EnqueueRequestForObject{}))
@@ -118,20 +134,26 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if err := setupObjectives(ctx, mgr, models.input, translator); err != nil {
 		return err
 	}
+	if err := setupRewrites(mgr, models.input, models.writer, translator); err != nil {
+		return err
+	}
 	if !serviceMode {
 		return nil
 	}
 	for _, services := range pools {
 		g := services.pools
-		err := ctrl.NewControllerManagedBy(mgr).
+		b := ctrl.NewControllerManagedBy(mgr).
 			Named("shadowservice-"+g.group).
 			For(g.newObject()).
 			Owns(&corev1.Service{}).
 			// Any model of the pool may change whether it needs a Service,
 			// also by a status write of its own (it lost its modelName).
-			Watches(&v1alpha2.InferenceModel{}, handler.EnqueueRequestsFromMapFunc(modelPool(g.group))).
-			Complete(services)
-		if err != nil {
+			Watches(&v1alpha2.InferenceModel{}, handler.EnqueueRequestsFromMapFunc(modelPool(g.group)))
+		// So may a rewrite of its namespace.
+		for _, rewrites := range servedRewrites {
+			b = b.Watches(rewrites.newObject(), handler.EnqueueRequestsFromMapFunc(inNamespace(c, g)))
+		}
+		if err := b.Complete(services); err != nil {
 			return err
 		}
 	}

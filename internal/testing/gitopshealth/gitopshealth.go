@@ -1,4 +1,5 @@
-// Package gitopshealth judges an InferenceModel, or an InferenceObjective,
+// Package gitopshealth judges an InferenceModel, InferenceModelRewrite or
+// InferenceObjective,
 // the way GitOps tools do,
 // each through the library the tool itself runs: kstatus (Flux's default
 // health check, `kubectl wait`), Flux's CEL evaluator with the
@@ -42,9 +43,13 @@ func (t Target) ArgoCDHealthKey() string {
 }
 
 // Targets are the kinds the shipped checks cover: InferenceModel, and
-// InferenceObjective in both its groups.
+// InferenceModelRewrite and InferenceObjective in both their groups.
 var Targets = []Target{
 	{APIVersion: "inference.networking.x-k8s.io/v1alpha2", Kind: "InferenceModel", ArgoCDDir: ArgoCDDir},
+	{APIVersion: "inference.networking.x-k8s.io/v1alpha2", Kind: "InferenceModelRewrite",
+		ArgoCDDir: "config/argocd/resource_customizations/inference.networking.x-k8s.io/InferenceModelRewrite"},
+	{APIVersion: "llm-d.ai/v1alpha2", Kind: "InferenceModelRewrite",
+		ArgoCDDir: "config/argocd/resource_customizations/llm-d.ai/InferenceModelRewrite"},
 	{APIVersion: "inference.networking.x-k8s.io/v1alpha2", Kind: "InferenceObjective",
 		ArgoCDDir: "config/argocd/resource_customizations/inference.networking.x-k8s.io/InferenceObjective"},
 	{APIVersion: "llm-d.ai/v1alpha2", Kind: "InferenceObjective",
