@@ -291,7 +291,7 @@ func runTable(t *testing.T, rows []tableRow) {
 				},
 			})
 			events := &recordedEvents{}
-			models, _ := newReconcilers(cached, c, events, translator, NewConditionMetrics(), nil)
+			models, _ := newReconcilers(cached, c, events, translator, NewConditionMetrics(), nil, nil)
 			name := cmpOr(row.model, "chat")
 			_, err = models.Reconcile(ctrl.LoggerInto(context.Background(), ctrl.Log), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: tableNS, Name: name}})
 			switch {

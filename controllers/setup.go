@@ -83,8 +83,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		metrics = NewConditionMetrics()
 	}
 	c := mgr.GetClient()
-	models, pools := newReconcilers(c, mgr.GetAPIReader(), mgr.GetEventRecorder(FieldManager), translator, metrics, unservedPools)
-	models.input.rewriteGroups = servedRewrites
+	models, pools := newReconcilers(c, mgr.GetAPIReader(), mgr.GetEventRecorder(FieldManager), translator, metrics, unservedPools, servedRewrites)
 	serviceMode := opts.Config.Backend == translate.BackendService
 	notEcho := builder.WithPredicates(models.writes.notEcho())
 	b := ctrl.NewControllerManagedBy(mgr).
@@ -165,8 +164,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 // reconciler, and in service mode one shadow-Service reconciler per served
 // pool group.
 func newReconcilers(c client.Client, reader client.Reader, recorder events.EventRecorder, translator *translate.Translator,
-	metrics *ConditionMetrics, unservedPools map[string]string) (*ModelReconciler, []*PoolServiceReconciler) {
-	in := inputReader{client: c, unserved: unservedPools}
+	metrics *ConditionMetrics, unservedPools map[string]string, rewriteGroups []kindGroup) (*ModelReconciler, []*PoolServiceReconciler) {
+	in := inputReader{client: c, unserved: unservedPools, rewriteGroups: rewriteGroups}
 	writes := &ownWrites{}
 	writer := childWriter{client: c, reader: reader, created: &recentCreates{}, writes: writes}
 	models := &ModelReconciler{

@@ -192,7 +192,7 @@ func runRouter(args []string, stderr io.Writer) int {
 		if *namespace != "" {
 			namespaces = []string{*namespace}
 		}
-		cc, err := modelproxy.NewClusterCatalog(context.Background(), restConfig, scheme, types.NamespacedName{Namespace: ns, Name: name}, namespaces...)
+		cc, err := modelproxy.NewClusterCatalog(context.Background(), restConfig, scheme, types.NamespacedName{Namespace: ns, Name: name}, *modelHeader, namespaces...)
 		if err != nil {
 			log.Error(err, "reading the cluster's models")
 			return 1

@@ -56,7 +56,7 @@ func StartRouter(ctx context.Context, opts RouterOptions) (*Router, error) {
 	var catalog *modelproxy.ClusterCatalog
 	go func() {
 		var err error
-		catalog, err = modelproxy.NewClusterCatalog(cacheCtx, opts.Config, scheme, opts.Gateway)
+		catalog, err = modelproxy.NewClusterCatalog(cacheCtx, opts.Config, scheme, opts.Gateway, opts.ModelHeader)
 		started <- err
 	}()
 	select {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,7 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
-	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/translate"
 )
 
@@ -40,27 +40,28 @@ func (c StaticCatalog) Models(context.Context) ([]Model, error) {
 	return out, nil
 }
 
-// indexModelName indexes InferenceModels by spec.modelName.
-const indexModelName = "spec.modelName"
+// indexRouteModel indexes modelroute's routes by the model names their
+// rules match on the model header.
+const indexRouteModel = "modelroute.modelName"
 
 // ClusterCatalog reads the cluster: a model name is routable through the
-// Gateway when the HTTPRoute of an InferenceModel of that name is
-// accepted by the Gateway (the route's status for that parent, from which
-// the model's Programmed condition is derived). It reads the route rather
-// than the condition so that an edit of the model, which leaves the
-// condition a generation behind until the controller catches up, does not
-// take the name offline while the route still serves it. It reads from a
-// cache of the models and of modelroute's routes (those carrying its
-// label).
+// Gateway when an HTTPRoute of modelroute's (its label, and a controller)
+// matches it on the model header and is accepted by the Gateway. Routes of
+// InferenceModels and of InferenceModelRewrites count alike. It reads the
+// route rather than its owner's Programmed condition so that an edit of
+// the owner, which leaves the condition a generation behind until the
+// controller catches up, does not take the name offline while the route
+// still serves it. It reads from a cache of modelroute's routes only.
 type ClusterCatalog struct {
-	reader  client.Reader
-	gateway types.NamespacedName
+	reader      client.Reader
+	gateway     types.NamespacedName
+	modelHeader string
 }
 
-// NewClusterCatalog starts a cache of the models and routes of namespaces
-// (none: every namespace) and waits until it has synced; it runs until ctx
-// ends.
-func NewClusterCatalog(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme, gateway types.NamespacedName, namespaces ...string) (*ClusterCatalog, error) {
+// NewClusterCatalog starts a cache of modelroute's routes in namespaces
+// (none: every namespace), indexed by the names they match on modelHeader,
+// and waits until it has synced; it runs until ctx ends.
+func NewClusterCatalog(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme, gateway types.NamespacedName, modelHeader string, namespaces ...string) (*ClusterCatalog, error) {
 	opts := cache.Options{
 		Scheme: scheme,
 		ByObject: map[client.Object]cache.ByObject{
@@ -77,53 +78,64 @@ func NewClusterCatalog(ctx context.Context, cfg *rest.Config, scheme *runtime.Sc
 	if err != nil {
 		return nil, err
 	}
-	if err := c.IndexField(ctx, &v1alpha2.InferenceModel{}, indexModelName, func(o client.Object) []string {
-		return []string{o.(*v1alpha2.InferenceModel).Spec.ModelName}
+	if err := c.IndexField(ctx, &gatewayv1.HTTPRoute{}, indexRouteModel, func(o client.Object) []string {
+		return matchedNames(o.(*gatewayv1.HTTPRoute), modelHeader)
 	}); err != nil {
 		return nil, err
 	}
-	// Informers for both kinds, before the start.
-	for _, obj := range []client.Object{&v1alpha2.InferenceModel{}, &gatewayv1.HTTPRoute{}} {
-		if _, err := c.GetInformer(ctx, obj); err != nil {
-			return nil, err
-		}
-	}
 	go func() { _ = c.Start(ctx) }()
 	if !c.WaitForCacheSync(ctx) {
-		return nil, fmt.Errorf("the cache of InferenceModels and HTTPRoutes did not sync")
+		return nil, fmt.Errorf("the cache of HTTPRoutes did not sync")
 	}
-	return &ClusterCatalog{reader: c, gateway: gateway}, nil
+	return &ClusterCatalog{reader: c, gateway: gateway, modelHeader: modelHeader}, nil
+}
+
+// matchedNames are the values route's rules match on header, a route of
+// modelroute's with a controller; none for any other.
+func matchedNames(route *gatewayv1.HTTPRoute, header string) []string {
+	if metav1.GetControllerOf(route) == nil {
+		return nil
+	}
+	var names []string
+	for _, rule := range route.Spec.Rules {
+		for _, m := range rule.Matches {
+			for _, h := range m.Headers {
+				if strings.EqualFold(string(h.Name), header) && (h.Type == nil || *h.Type == gatewayv1.HeaderMatchExact) {
+					names = append(names, h.Value)
+				}
+			}
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // Routable implements Catalog.
 func (c *ClusterCatalog) Routable(ctx context.Context, name string) (bool, error) {
-	var models v1alpha2.InferenceModelList
-	if err := c.reader.List(ctx, &models, client.MatchingFields{indexModelName: name}); err != nil {
+	var routes gatewayv1.HTTPRouteList
+	if err := c.reader.List(ctx, &routes, client.MatchingFields{indexRouteModel: name}); err != nil {
 		return false, err
 	}
-	for i := range models.Items {
-		if ok, err := c.routed(ctx, &models.Items[i]); ok || err != nil {
-			return ok, err
-		}
-	}
-	return false, nil
+	return slices.ContainsFunc(routes.Items, c.accepted), nil
 }
 
-// Models implements Catalog.
+// Models implements Catalog: each name once, with the creation time of the
+// oldest accepted route that matches it.
 func (c *ClusterCatalog) Models(ctx context.Context) ([]Model, error) {
-	var models v1alpha2.InferenceModelList
-	if err := c.reader.List(ctx, &models); err != nil {
+	var routes gatewayv1.HTTPRouteList
+	if err := c.reader.List(ctx, &routes); err != nil {
 		return nil, err
 	}
 	byName := map[string]int64{}
-	for i := range models.Items {
-		m := &models.Items[i]
-		ok, err := c.routed(ctx, m)
-		if err != nil {
-			return nil, err
+	for _, route := range routes.Items {
+		if !c.accepted(route) {
+			continue
 		}
-		if created, seen := byName[m.Spec.ModelName]; ok && (!seen || m.CreationTimestamp.Unix() < created) {
-			byName[m.Spec.ModelName] = m.CreationTimestamp.Unix()
+		created := route.CreationTimestamp.Unix()
+		for _, name := range matchedNames(&route, c.modelHeader) {
+			if first, seen := byName[name]; !seen || created < first {
+				byName[name] = created
+			}
 		}
 	}
 	out := make([]Model, 0, len(byName))
@@ -133,27 +145,21 @@ func (c *ClusterCatalog) Models(ctx context.Context) ([]Model, error) {
 	return out, nil
 }
 
-// routed reports whether m's route is accepted by the Gateway.
-func (c *ClusterCatalog) routed(ctx context.Context, m *v1alpha2.InferenceModel) (bool, error) {
-	route := &gatewayv1.HTTPRoute{}
-	if err := c.reader.Get(ctx, types.NamespacedName{Namespace: m.Namespace, Name: translate.RouteName(m.Name)}, route); err != nil {
-		return false, client.IgnoreNotFound(err)
-	}
-	if !metav1.IsControlledBy(route, m) {
-		return false, nil
-	}
+// accepted reports whether route names the Gateway and the Gateway
+// accepted it.
+func (c *ClusterCatalog) accepted(route gatewayv1.HTTPRoute) bool {
 	ours := func(ref gatewayv1.ParentReference) bool {
 		ns, name, ok := translate.GatewayOf(route.Namespace, ref)
 		return ok && ns == c.gateway.Namespace && name == c.gateway.Name
 	}
 	// The status of a parent the route no longer names may linger.
 	if !slices.ContainsFunc(route.Spec.ParentRefs, ours) {
-		return false, nil
+		return false
 	}
 	for _, parent := range route.Status.Parents {
 		if ours(parent.ParentRef) && meta.IsStatusConditionTrue(parent.Conditions, string(gatewayv1.RouteConditionAccepted)) {
-			return true, nil
+			return true
 		}
 	}
-	return false, nil
+	return false
 }
