@@ -164,6 +164,25 @@ func (s *Suite) Deploy(t *testing.T, ns string, pool Pool) {
 	}
 }
 
+// RewriteServedNames are the names a pool's servers serve for rewrites:
+// every target of a rewrite of the pool (its poolRef's group defaults to
+// the v1 one).
+func RewriteServedNames(rewrites []v1alpha2.InferenceModelRewrite, pool Pool) []string {
+	names := sets.New[string]()
+	for _, rw := range rewrites {
+		ref := rw.Spec.PoolRef
+		if string(ref.Name) != pool.Name || cmp.Or(string(ref.Group), translate.GroupInferenceV1) != pool.Group {
+			continue
+		}
+		for _, rule := range rw.Spec.Rules {
+			for _, target := range rule.Targets {
+				names.Insert(target.ModelRewrite)
+			}
+		}
+	}
+	return sets.List(names)
+}
+
 // ServedNames are the names a pool's servers serve for models: every
 // target of a model of the pool, or its model name when it has none, as a
 // vLLM server is started with its base model and the LoRA adapters the

@@ -61,8 +61,13 @@ func deployPools(ctx context.Context, s *conformance.Suite, scope conformance.Sc
 	for _, p := range translate.Pools(in) {
 		pools = append(pools, conformance.Pool{Group: p.Group, Name: p.Name, Selector: p.Selector, TargetPort: p.TargetPort, Replicas: 2})
 	}
+	rewrites, err := rewritesIn(ctx, s.Client)
+	if err != nil {
+		return err
+	}
 	for _, p := range pools {
-		p.Models = conformance.ServedNames(models.Items, p)
+		p.Models = slices.Compact(slices.Sorted(slices.Values(slices.Concat(
+			conformance.ServedNames(models.Items, p), conformance.RewriteServedNames(rewrites, p)))))
 		if err := s.Backends.Deploy(ctx, scope, namespace, p); err != nil {
 			return err
 		}
@@ -81,9 +86,20 @@ func waitProgrammed(ctx context.Context, c client.Client) error {
 		if err := c.List(ctx, &models, client.InNamespace(namespace)); err != nil {
 			return false, err
 		}
-		pending = 0
+		rewrites, err := rewritesIn(ctx, c)
+		if err != nil {
+			return false, err
+		}
+		var conditions [][]metav1.Condition
 		for _, m := range models.Items {
-			c := meta.FindStatusCondition(m.Status.Conditions, translate.ConditionProgrammed)
+			conditions = append(conditions, m.Status.Conditions)
+		}
+		for _, rw := range rewrites {
+			conditions = append(conditions, rw.Status.Conditions)
+		}
+		pending = 0
+		for _, cs := range conditions {
+			c := meta.FindStatusCondition(cs, translate.ConditionProgrammed)
 			waiting := c != nil && (c.Status == metav1.ConditionUnknown ||
 				c.Reason == translate.ReasonRouteNotAccepted && time.Since(c.LastTransitionTime.Time) < 5*time.Second)
 			if waiting {
@@ -93,7 +109,7 @@ func waitProgrammed(ctx context.Context, c client.Client) error {
 		return pending == 0, nil
 	})
 	if err != nil {
-		return fmt.Errorf("%d models still wait for the Gateway: %w", pending, err)
+		return fmt.Errorf("%d models and rewrites still wait for the Gateway: %w", pending, err)
 	}
 	return nil
 }
@@ -140,11 +156,54 @@ func requests(ctx context.Context, c client.Client) (rows, served []request, err
 			set[request{modelName: m.Spec.ModelName}] = true
 		}
 	}
+	// A rewrite's names are those its route matches (precedence may have
+	// taken some of its rules' names).
+	rewrites, err := rewritesIn(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, rw := range rewrites {
+		i := slices.IndexFunc(routes.Items, func(r gatewayv1.HTTPRoute) bool { return r.Name == translate.RouteName(rw.Name) })
+		if i < 0 {
+			continue
+		}
+		for _, rule := range routes.Items[i].Spec.Rules {
+			for _, match := range rule.Matches {
+				for _, h := range match.Headers {
+					row := request{h.Value, hostOf[routes.Items[i].Name]}
+					set[row] = true
+					if meta.IsStatusConditionTrue(rw.Status.Conditions, translate.ConditionProgrammed) && !slices.Contains(served, row) {
+						served = append(served, row)
+					}
+				}
+			}
+		}
+	}
 	rows = slices.Collect(maps.Keys(set))
 	slices.SortFunc(rows, func(a, b request) int {
 		return cmp.Or(strings.Compare(a.modelName, b.modelName), strings.Compare(a.host, b.host))
 	})
 	return rows, served, nil
+}
+
+// rewritesIn are the InferenceModelRewrites of the demo's namespace, of
+// every group (translate.InputKinds).
+func rewritesIn(ctx context.Context, c client.Client) ([]v1alpha2.InferenceModelRewrite, error) {
+	var in translate.Input
+	for _, kind := range translate.KindsOf(translate.KindInferenceModelRewrite) {
+		list := kind.NewList()
+		if err := c.List(ctx, list, client.InNamespace(namespace)); err != nil {
+			return nil, err
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return nil, err
+		}
+		for _, item := range items {
+			kind.AddTo(&in, item)
+		}
+	}
+	return in.Rewrites, nil
 }
 
 // concreteHost is a name a route hostname matches: a wildcard's "*" becomes

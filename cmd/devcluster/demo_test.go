@@ -43,6 +43,7 @@ func TestDemo(t *testing.T) {
 			want: []string{
 				`support-assistant +200 OK×100 +llama3-8b-0×\d+, llama3-8b-1×\d+ +support-lora-v1×\d+, support-lora-v2×\d+\n`,
 				`code-completion +200 OK×100 .* Qwen/Qwen2.5-Coder-7B-Instruct×100\n`,
+				`llama3-latest +200 OK×100 .* meta-llama/Llama-3.1-8B-Instruct×100\n`,
 				`meta-llama/Llama-3.1-8B-Instruct +200 OK×100 .* meta-llama/Llama-3.1-8B-Instruct×100\n`,
 				`no-such-model +404 Not Found×100`,
 				`summarizer +404 Not Found×100`,

@@ -63,6 +63,9 @@ func TestMigratedSamplesOnAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The samples' own rewrite is not migrated: the routes compared are
+	// the models'.
+	models.Rewrites = nil
 	before := tr.Translate(models)
 	want := map[string]gatewayv1.HTTPRouteSpec{}
 	shadowed := map[string]bool{}

@@ -43,7 +43,7 @@ test('GET /v1/models lists exactly the routable names', async () => {
     ids.push(model.id);
   }
   ids.sort();
-  assert.deepEqual(ids, ['code-completion', 'meta-llama/Llama-3.1-8B-Instruct', 'support-assistant']);
+  assert.deepEqual(ids, ['code-completion', 'llama3-latest', 'meta-llama/Llama-3.1-8B-Instruct', 'support-assistant']);
 });
 
 test('a 3:1 LoRA split lands about 3:1 in the replies\' model', async () => {
@@ -55,6 +55,10 @@ test('a 3:1 LoRA split lands about 3:1 in the replies\' model', async () => {
 
 test('an alias answers with its target', async () => {
   assert.equal(await served('code-completion'), 'Qwen/Qwen2.5-Coder-7B-Instruct');
+});
+
+test('an InferenceModelRewrite (llm-d.ai) alias answers with its target', async () => {
+  assert.equal(await served('llama3-latest'), 'meta-llama/Llama-3.1-8B-Instruct');
 });
 
 // readStream reads one stream to its end. Traefik v3.7.13, the demo's
