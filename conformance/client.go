@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,11 +36,33 @@ type Reply struct {
 // retrying (a retry would hide a failure).
 func (s *Suite) OpenAI(opts ...option.RequestOption) openai.Client {
 	return openai.NewClient(append([]option.RequestOption{
+		option.WithHTTPClient(&http.Client{Transport: closedBodies{http.DefaultTransport}}),
 		option.WithBaseURL(s.OpenAIBaseURL),
 		option.WithAPIKey("unused"),
 		option.WithMaxRetries(0),
 		option.WithRequestTimeout(s.TimeoutConfig.RequestTimeout),
 	}, opts...)...)
+}
+
+// closedBodies reads every response that is not an event stream whole and
+// closes it before the SDK sees it: openai-go v3.102.0 leaves the body of
+// a non-streamed response open, and so its connection, never reused (two
+// file descriptors per request in the local stack; a suite run reached
+// the process's limit of 20,000). Streams pass as they come.
+type closedBodies struct{ next http.RoundTripper }
+
+func (c closedBodies) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(r)
+	if err != nil || strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
 }
 
 // AsHost sends requests to the router as if DNS resolved host to it, for
@@ -52,13 +76,13 @@ func (s *Suite) AsHost(host string) []option.RequestOption {
 	router := base.Host
 	base.Host = host
 	var dialer net.Dialer
-	client := &http.Client{Transport: &http.Transport{
+	client := &http.Client{Transport: closedBodies{&http.Transport{
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			return dialer.DialContext(ctx, network, router)
 		},
 		// One transport per call: nothing to keep alive for.
 		DisableKeepAlives: true,
-	}}
+	}}}
 	return []option.RequestOption{option.WithBaseURL(base.String()), option.WithHTTPClient(client)}
 }
 
