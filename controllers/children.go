@@ -184,6 +184,14 @@ func (w childWriter) sync(ctx context.Context, kind childKind, owner client.Obje
 			err = w.reader.Get(ctx, name, live)
 		}
 	}
+	orphan := func() bool {
+		return kind.adoptOrphans && desired != nil && managed(live) && metav1.GetControllerOf(live) == nil
+	}
+	if err == nil && orphan() {
+		// Confirmed past the cache: a reconcile right after this owner
+		// adopted it may still read the orphan there, and adopt it again.
+		err = w.reader.Get(ctx, name, live)
+	}
 	switch {
 	case apierrors.IsNotFound(err):
 		if desired == nil {
@@ -197,7 +205,7 @@ func (w childWriter) sync(ctx context.Context, kind childKind, owner client.Obje
 		// The child of a deleted owner of the same name, which the
 		// garbage collector has yet to remove: ours to delete now.
 		return syncResult{outcome: childReplacing}, w.delete(ctx, kind, live)
-	case !metav1.IsControlledBy(live, owner) && !(kind.adoptOrphans && desired != nil && managed(live) && metav1.GetControllerOf(live) == nil):
+	case !metav1.IsControlledBy(live, owner) && !orphan():
 		return syncResult{outcome: childForeign}, nil
 	case desired == nil:
 		if !managed(live) {
