@@ -25,16 +25,17 @@ generate: ## Generate deepcopy code for api/ with controller-gen.
 	$(CONTROLLER_GEN) object paths=./api/...
 
 .PHONY: manifests
-manifests: ## Generate the CRDs (config/crd/bases) and RBAC (config/rbac/role.yaml, config/components/service-backend/role.yaml, config/router/role.yaml) with controller-gen.
+manifests: ## Generate the CRDs (config/crd/bases) and RBAC (config/rbac/role.yaml, config/components/service-backend/role.yaml, config/components/epp-api/role.yaml, config/router/role.yaml) with controller-gen.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	@# One run per output file: paths=./controllers is not recursive, so the
 	@# service-mode markers of controllers/servicebackend go to their component.
 	$(CONTROLLER_GEN) rbac:roleName=modelroute paths=./controllers output:rbac:artifacts:config=config/rbac
 	$(CONTROLLER_GEN) rbac:roleName=modelroute-service-backend paths=./controllers/servicebackend output:rbac:artifacts:config=config/components/service-backend
+	$(CONTROLLER_GEN) rbac:roleName=modelroute-epp-api paths=./controllers/eppapi output:rbac:artifacts:config=config/components/epp-api
 	$(CONTROLLER_GEN) rbac:roleName=modelroute-router paths=./internal/modelproxy output:rbac:artifacts:config=config/router
 
 # Everything `make generate manifests` writes.
-GENERATED = api/*/zz_generated.deepcopy.go api/*/*/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml config/components/service-backend/role.yaml config/router/role.yaml
+GENERATED = api/*/zz_generated.deepcopy.go api/*/*/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml config/components/service-backend/role.yaml config/components/epp-api/role.yaml config/router/role.yaml
 
 .PHONY: verify-generated
 verify-generated: generate manifests ## Fail when generated files differ from the committed ones.
@@ -120,6 +121,8 @@ IMAGE             ?= modelroute:$(VERSION)
 # pick the variant; set them on the command line.
 MODE               = inferencepool
 NAMESPACE          =
+# EPP_API=1 adds config/components/epp-api (inferencepool mode only).
+EPP_API            =
 # The Gateway the body-based router (bin/router.yaml) forwards to: its data
 # plane's Service, which no convention names, and the Gateway object.
 ROUTER_GATEWAY_URL =
@@ -135,9 +138,9 @@ image: ## OCI image (linux/amd64, linux/arm64) without Docker: static binaries i
 	  $(foreach p,$(PLATFORMS),-binary $(p)=$(BIN)/$(p)/modelroute)
 
 .PHONY: release-manifests
-release-manifests: ## Write bin/crds.yaml (config/crd), bin/install.yaml (config/default) and, with ROUTER_GATEWAY_URL, bin/router.yaml (config/router); IMAGE=registry/modelroute:tag (default modelroute:VERSION), MODE=service, NAMESPACE=ns, ROUTER_GATEWAY_REF=ns/name.
+release-manifests: ## Write bin/crds.yaml (config/crd), bin/install.yaml (config/default) and, with ROUTER_GATEWAY_URL, bin/router.yaml (config/router); IMAGE=registry/modelroute:tag (default modelroute:VERSION), MODE=service, EPP_API=1, NAMESPACE=ns, ROUTER_GATEWAY_REF=ns/name.
 	$(GO) run ./cmd/release crds -config config/crd -o $(BIN)/crds.yaml
-	$(GO) run ./cmd/release manifests -config config/default -image '$(IMAGE)' -mode '$(MODE)' -namespace '$(NAMESPACE)' -o $(BIN)/install.yaml
+	$(GO) run ./cmd/release manifests -config config/default -image '$(IMAGE)' -mode '$(MODE)' $(if $(EPP_API),-epp-api) -namespace '$(NAMESPACE)' -o $(BIN)/install.yaml
 	@if [ -n '$(ROUTER_GATEWAY_URL)' ]; then \
 	  $(GO) run ./cmd/release router -config config/router -image '$(IMAGE)' -gateway '$(ROUTER_GATEWAY_URL)' -gateway-ref '$(ROUTER_GATEWAY_REF)' -o $(BIN)/router.yaml; \
 	else \

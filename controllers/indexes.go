@@ -49,11 +49,10 @@ func modelPoolKey(m *v1alpha2.InferenceModel) string {
 	return PoolIndexKey(m.Namespace, cmp.Or(string(m.Spec.PoolRef.Group), translate.GroupInferenceAlpha), string(m.Spec.PoolRef.Name))
 }
 
-// RegisterIndexes adds every field index the reconcilers query in backend
-// mode. An index makes the cache hold every object of its kind: Services
+// RegisterIndexes adds every field index the reconcilers query with cfg. An index makes the cache hold every object of its kind: Services
 // are indexed (and so cached) only in service mode, where modelroute owns
 // some.
-func RegisterIndexes(ctx context.Context, indexer client.FieldIndexer, backend translate.BackendMode) error {
+func RegisterIndexes(ctx context.Context, indexer client.FieldIndexer, cfg translate.Config) error {
 	type fieldIndex struct {
 		obj   client.Object
 		field string
@@ -87,8 +86,11 @@ func RegisterIndexes(ctx context.Context, indexer client.FieldIndexer, backend t
 			return []string{string(o.(*gatewayv1.Gateway).Spec.GatewayClassName)}
 		}},
 	}
-	if backend == translate.BackendService {
+	if cfg.Backend == translate.BackendService {
 		indexes = append(indexes, fieldIndex{&corev1.Service{}, IndexStrayChild, strayOf(serviceKind.childName)})
+	}
+	for _, kind := range newEPPChildren(cfg.EPPAPI) {
+		indexes = append(indexes, fieldIndex{kind.newObject(), IndexStrayChild, strayOf(kind.childName)})
 	}
 	for _, ix := range indexes {
 		if err := indexer.IndexField(ctx, ix.obj, ix.field, ix.fn); err != nil {

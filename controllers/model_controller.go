@@ -63,6 +63,8 @@ type ModelReconciler struct {
 	// services are the last failures to write the pools' shadow Services
 	// (service mode; nil otherwise).
 	services *serviceErrors
+	// epp are the kinds --epp-api makes per model; nil without it.
+	epp eppChildren
 	// writes are this process's last writes; a status computed from a
 	// model the cache has not seen our last status patch of would only fail
 	// the patch's optimistic lock.
@@ -94,7 +96,7 @@ func (r *ModelReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if !ok {
 		return ctrl.Result{}, fmt.Errorf("translate returned no result for %s", req.NamespacedName)
 	}
-	obs, result, writeErr := r.syncRoute(ctx, model, res)
+	obs, result, writeErr := r.syncChildren(ctx, model, res)
 	if writeErr != nil && !apierrors.IsConflict(writeErr) {
 		obs = translate.Observation{Write: translate.RouteWriteFailed, Error: writeErr.Error()}
 		if res.Route == nil {
@@ -148,9 +150,23 @@ const statusRetry = 250 * time.Millisecond
 // model only this way or by a resync.
 const foreignRetry = 10 * time.Second
 
-// syncRoute makes the model's route match res.Route and says what it saw.
-func (r *ModelReconciler) syncRoute(ctx context.Context, model *v1alpha2.InferenceModel, res translate.ModelResult) (translate.Observation, ctrl.Result, error) {
-	return syncRoute(ctx, r.writer, model, res)
+// syncChildren makes the model's InferenceModelRewrite and
+// InferenceObjective (--epp-api), then its route, match res, and says what
+// it saw of the route. The route waits for the others: an endpoint picker
+// that has not read a model's rewrite would send its requests unsplit.
+func (r *ModelReconciler) syncChildren(ctx context.Context, model *v1alpha2.InferenceModel, res translate.ModelResult) (translate.Observation, ctrl.Result, error) {
+	var retry time.Duration
+	if r.epp != nil {
+		var err error
+		if retry, err = r.epp.sync(ctx, r.writer, model, res); err != nil {
+			return translate.Observation{}, ctrl.Result{RequeueAfter: retry}, err
+		}
+	}
+	obs, result, err := syncRoute(ctx, r.writer, model, res)
+	if retry > 0 && (result.RequeueAfter == 0 || retry < result.RequeueAfter) {
+		result.RequeueAfter = retry
+	}
+	return obs, result, err
 }
 
 // observeService adds, in service mode, what is known of the shadow

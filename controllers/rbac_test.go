@@ -39,6 +39,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	llmdv1alpha2 "github.com/modelroute/modelroute/api/llmd/v1alpha2"
 	inferencev1 "github.com/modelroute/modelroute/api/v1"
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/internal/install"
@@ -62,14 +63,27 @@ type rbacVariant struct {
 	name       string
 	backend    translate.BackendMode
 	namespaced bool
+	// eppAPI adds the epp-api component (EPP_API=1).
+	eppAPI bool
 }
 
 var rbacVariants = []rbacVariant{
-	{"inferencepool cluster-wide", translate.BackendInferencePool, false},
-	{"service cluster-wide", translate.BackendService, false},
-	{"inferencepool namespaced", translate.BackendInferencePool, true},
-	{"service namespaced", translate.BackendService, true},
+	{"inferencepool cluster-wide", translate.BackendInferencePool, false, false},
+	{"service cluster-wide", translate.BackendService, false, false},
+	{"inferencepool namespaced", translate.BackendInferencePool, true, false},
+	{"service namespaced", translate.BackendService, true, false},
+	{"inferencepool with the EPP API cluster-wide", translate.BackendInferencePool, false, true},
+	{"inferencepool with the EPP API namespaced", translate.BackendInferencePool, true, true},
 }
+
+// successorResources are the resources --epp-api writes, in both groups.
+var successorResources = []struct{ group, resource string }{
+	{alphaGroup, "inferencemodelrewrites"}, {"llm-d.ai", "inferencemodelrewrites"},
+	{alphaGroup, "inferenceobjectives"}, {"llm-d.ai", "inferenceobjectives"},
+}
+
+// eppAPIVerbs are the verbs --epp-api uses on them.
+var eppAPIVerbs = []string{"create", "patch", "delete"}
 
 // privilegeEnv is a ServiceAccount bound to exactly one variant's roles,
 // and a namespace for models (the watched one of a namespaced variant).
@@ -93,7 +107,7 @@ type privilegeEnv struct {
 // returns its objects.
 func variantObjects(t *testing.T, v rbacVariant, watched string) []*unstructured.Unstructured {
 	t.Helper()
-	opts := install.Options{Image: "modelroute:test", Backend: v.backend}
+	opts := install.Options{Image: "modelroute:test", Backend: v.backend, EPPAPI: v.eppAPI}
 	if v.namespaced {
 		opts.Namespace = watched
 	}
@@ -333,6 +347,13 @@ func (env *privilegeEnv) allowed() []authorizationv1.ResourceAttributes {
 			authorizationv1.ResourceAttributes{Verb: "update", Group: v1Group, Resource: "inferencepools", Subresource: "finalizers", Namespace: ns},
 		)
 	}
+	if env.variant.eppAPI {
+		for _, r := range successorResources {
+			for _, verb := range eppAPIVerbs {
+				allowed = append(allowed, authorizationv1.ResourceAttributes{Verb: verb, Group: r.group, Resource: r.resource, Namespace: ns})
+			}
+		}
+	}
 	return allowed
 }
 
@@ -367,6 +388,11 @@ func (env *privilegeEnv) denied() []authorizationv1.ResourceAttributes {
 			{"rbac.authorization.k8s.io", "rolebindings", ""},
 			{"rbac.authorization.k8s.io", "clusterroles", ""},
 		} {
+			if env.variant.eppAPI && slices.Contains(eppAPIVerbs, verb) && slices.ContainsFunc(successorResources, func(w struct{ group, resource string }) bool {
+				return w.group == r.group && w.resource == r.resource && r.subresource == ""
+			}) {
+				continue // its rights, checked in allowed
+			}
 			denied = append(denied, authorizationv1.ResourceAttributes{Verb: verb, Group: r.group, Resource: r.resource, Subresource: r.subresource, Namespace: ns})
 		}
 	}
@@ -626,6 +652,10 @@ func leastPrivilege(t *testing.T, v rbacVariant) {
 	if cfg.Backend != v.backend {
 		t.Fatalf("the Deployment runs --backend=%s; want %s", cfg.Backend, v.backend)
 	}
+	cfg.EPPAPI = env.flag("epp-api")
+	if want := map[bool]string{true: "auto"}[v.eppAPI]; cfg.EPPAPI != want {
+		t.Fatalf("the Deployment runs --epp-api=%q; want %q", cfg.EPPAPI, want)
+	}
 	watched := env.ns
 	if v.namespaced {
 		if watched = env.flag("namespace"); watched != env.ns {
@@ -641,9 +671,14 @@ func leastPrivilege(t *testing.T, v rbacVariant) {
 		MetricsBindAddress: metricsAddr,
 	})
 	leaderElected(t, env)
-	if v.backend == translate.BackendService {
+	switch {
+	case v.backend == translate.BackendService:
 		servicesAsServiceAccount(t, env, m, cfg)
-	} else {
+	case v.eppAPI:
+		// The test's own translator takes the group auto picks here.
+		cfg.EPPAPI = translate.GroupLLMD
+		eppAPIAsServiceAccount(t, env, cfg)
+	default:
 		routesAsServiceAccount(t, env, m, cfg)
 	}
 	t.Run("metrics", func(t *testing.T) { metricsAuthenticated(t, ctx, env, metricsAddr) })
@@ -815,6 +850,27 @@ func routesAsServiceAccount(t *testing.T, env *privilegeEnv, m *harness.Manager,
 	harness.Eventually(t, hasConditions(ns, "chat", accepted(1, "chat"), condition(translate.ConditionResolvedRefs, metav1.ConditionFalse, "PoolNotFound", 1,
 		`InferencePool "pool-a" (group inference.networking.x-k8s.io) not found in namespace %q`, ns)))
 	harness.Eventually(t, oneRequest(m, "DELETE", "/httproutes/chat-modelroute", "200 OK"))
+}
+
+// eppAPIAsServiceAccount: a model's InferenceModelRewrite and
+// InferenceObjective, owned by it (blockOwnerDeletion needs the model's
+// finalizers right), and its Programmed route; the objective deleted when
+// the model drops its criticality.
+func eppAPIAsServiceAccount(t *testing.T, env *privilegeEnv, cfg translate.Config) {
+	ns := env.ns
+	model := newModel(ns, "chat", "chat", "pool-a", weighted("v1", 90), weighted("v2", 10))
+	model.Spec.Criticality = ptr.To(v1alpha2.Standard)
+	create(t, alphaPool(ns, "pool-a"), model)
+	programmedRoute(t, ns, "chat", "pool-a", alphaGroup, cfg)
+	harness.Eventually(t, hasEPPRewrite(ns, "chat", v1alpha2.InferenceModelRewriteRule{Matches: exactMatch("chat"), Targets: []v1alpha2.TargetModelRewrite{
+		{ModelRewrite: "v1", Weight: ptr.To(int32(90))}, {ModelRewrite: "v2", Weight: ptr.To(int32(10))},
+	}}))
+	objective := mustGet(t, &llmdv1alpha2.InferenceObjective{}, ns, "chat-modelroute")
+	if refs := objective.OwnerReferences; len(refs) != 1 || !ptr.Deref(refs[0].BlockOwnerDeletion, false) || ptr.Deref(objective.Spec.Priority, -1) != 0 {
+		t.Errorf("objective owners %v, priority %v; want the model, blocking its deletion, and 0", refs, objective.Spec.Priority)
+	}
+	update(t, model, func(m *v1alpha2.InferenceModel) { m.Spec.Criticality = nil })
+	harness.Eventually(t, absent(&llmdv1alpha2.InferenceObjective{}, ns, "chat-modelroute"))
 }
 
 // servicesAsServiceAccount: for a pool of each group, a shadow Service

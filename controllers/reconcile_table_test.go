@@ -102,6 +102,10 @@ func annotated(key, value string) func(*v1alpha2.InferenceModel) {
 	return func(m *v1alpha2.InferenceModel) { metav1.SetMetaDataAnnotation(&m.ObjectMeta, key, value) }
 }
 
+func withCriticality(c v1alpha2.Criticality) func(*v1alpha2.InferenceModel) {
+	return func(m *v1alpha2.InferenceModel) { m.Spec.Criticality = &c }
+}
+
 func withTargets(names ...string) func(*v1alpha2.InferenceModel) {
 	return func(m *v1alpha2.InferenceModel) {
 		for _, n := range names {
@@ -211,7 +215,7 @@ func runTable(t *testing.T, rows []tableRow) {
 			}
 			builder := fake.NewClientBuilder().WithScheme(scheme).WithObjects(row.objects(t)...).
 				WithStatusSubresource(&v1alpha2.InferenceModel{}, &gatewayv1.HTTPRoute{})
-			if err := RegisterIndexes(context.Background(), fakeIndexer{builder}, cfg.Backend); err != nil {
+			if err := RegisterIndexes(context.Background(), fakeIndexer{builder}, cfg); err != nil {
 				t.Fatal(err)
 			}
 			var writes []string
@@ -433,6 +437,32 @@ func TestReconcileTable(t *testing.T) {
 					t.Errorf("rule filters %+v; want one removing %v", f, want)
 				}
 			},
+		},
+
+		// --epp-api: the rewrite and objective first, then the route.
+		{
+			name:    "--epp-api: the model's rewrite and objective are written before its route",
+			cfg:     func(c *translate.Config) { c.EPPAPI = translate.GroupLLMD },
+			objects: func(t *testing.T) []client.Object { return base(t, chat(withCriticality(v1alpha2.Critical))) },
+			writes: append([]string{
+				"apply InferenceModelRewrite team/chat-modelroute", "apply InferenceObjective team/chat-modelroute",
+				"create HTTPRoute team/chat-modelroute",
+			}, firstStatus...),
+			events: []string{"Normal Accepted"},
+			status: []string{resolvedOK, acceptedOK, pendingGW, readyPending, reconciling},
+		},
+		{
+			name:    "--epp-api: a refused rewrite is RouteWriteFailed, and the route waits for it",
+			cfg:     func(c *translate.Config) { c.EPPAPI = translate.GroupLLMD },
+			objects: func(t *testing.T) []client.Object { return base(t, chat()) },
+			faults: map[string]error{"apply InferenceModelRewrite": apierrors.NewForbidden(
+				schema.GroupResource{Group: translate.GroupLLMD, Resource: "inferencemodelrewrites"}, "chat-modelroute", errors.New("no rights"))},
+			writes: []string{"apply InferenceModelRewrite team/chat-modelroute", "patch InferenceModel/status team/chat"},
+			events: []string{"Warning RouteWriteFailed chat: Programmed=False", "Normal Accepted"},
+			status: []string{resolvedOK, acceptedOK, "Programmed=False/RouteWriteFailed", "Ready=False/RouteWriteFailed",
+				"Stalled=True/RouteWriteFailed"},
+			messages: map[string]string{"Programmed": "InferenceModelRewrite team/chat-modelroute"},
+			err:      "no rights",
 		},
 
 		// (4) A failed write is a condition, an Event and a retry.

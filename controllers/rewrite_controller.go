@@ -11,8 +11,10 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -46,7 +48,9 @@ func (r *RewriteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		// A deleted rewrite's route goes with it (garbage collection).
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if !obj.GetDeletionTimestamp().IsZero() {
+	if !obj.GetDeletionTimestamp().IsZero() || translate.EmittedForModel(obj) {
+		// A model's own rewrite (--epp-api) is that model's output, with
+		// no route or status of its own.
 		return ctrl.Result{}, nil
 	}
 	in, err := r.input.forNamespace(ctx, req.Namespace)
@@ -214,7 +218,8 @@ func listRequests(ctx context.Context, c client.Client, g kindGroup, opts ...cli
 func setupRewrites(mgr ctrl.Manager, in inputReader, writer childWriter, translator *translate.Translator) error {
 	c := mgr.GetClient()
 	for _, g := range in.rewriteGroups {
-		b := ctrl.NewControllerManagedBy(mgr).Named("inferencemodelrewrite-"+g.group).For(g.newObject()).
+		b := ctrl.NewControllerManagedBy(mgr).Named("inferencemodelrewrite-"+g.group).
+			For(g.newObject(), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool { return !translate.EmittedForModel(o) }))).
 			Watches(&v1alpha2.InferenceModel{}, handler.EnqueueRequestsFromMapFunc(inNamespace(c, g))).
 			Watches(&gatewayv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(inNamespace(c, g))).
 			Watches(&gatewayv1.Gateway{}, handler.EnqueueRequestsFromMapFunc(everywhere(c, g))).

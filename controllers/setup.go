@@ -43,12 +43,20 @@ type Options struct {
 // group is watched only if its CRD is, and models referencing a missing one
 // say so in their status.
 func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
+	log := ctrl.Log.WithName("setup")
+	mapper := mgr.GetRESTMapper()
+	if opts.Config.EPPAPI != "" {
+		group, err := resolveEPPAPI(mapper, opts.Config.EPPAPI)
+		if err != nil {
+			return err
+		}
+		log.Info("making an InferenceModelRewrite and InferenceObjective per model", "group", group)
+		opts.Config.EPPAPI = group
+	}
 	translator, err := translate.NewTranslator(opts.Config)
 	if err != nil {
 		return err
 	}
-	log := ctrl.Log.WithName("setup")
-	mapper := mgr.GetRESTMapper()
 	for _, gvk := range []schema.GroupVersionKind{
 		v1alpha2.GroupVersion.WithKind("InferenceModel"),
 		gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute"),
@@ -75,7 +83,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		}
 		servedRewrites = append(servedRewrites, g)
 	}
-	if err := RegisterIndexes(ctx, mgr.GetFieldIndexer(), opts.Config.Backend); err != nil {
+	if err := RegisterIndexes(ctx, mgr.GetFieldIndexer(), opts.Config); err != nil {
 		return err
 	}
 	metrics := opts.Metrics
@@ -117,11 +125,26 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		}
 	}
 	// A rewrite claims model names in its namespace's pools, and a route
-	// name there.
+	// name there; one a model owns (--epp-api) concerns that model only.
+	inItsNamespace := mapModels(c, func(o client.Object) client.ListOption {
+		return client.InNamespace(o.GetNamespace())
+	})
 	for _, g := range servedRewrites {
-		b = b.Watches(g.newObject(), handler.EnqueueRequestsFromMapFunc(mapModels(c, func(o client.Object) client.ListOption {
-			return client.InNamespace(o.GetNamespace())
-		})))
+		b = b.Watches(g.newObject(), handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			if translate.EmittedForModel(o) {
+				return ownerModel(o)
+			}
+			return inItsNamespace(ctx, o)
+		}))
+	}
+	if opts.Config.EPPAPI != "" {
+		for _, kind := range translate.KindsOf(translate.KindInferenceObjective) {
+			if kind.Group == opts.Config.EPPAPI {
+				b = b.Watches(kind.NewObject().(client.Object), handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+					return ownerModel(o)
+				}))
+			}
+		}
 	}
 	if serviceMode {
 		// A pool's shadow Service that could not be written, or now could.
@@ -170,6 +193,9 @@ func newReconcilers(c client.Client, reader client.Reader, recorder events.Event
 	writer := childWriter{client: c, reader: reader, created: &recentCreates{}, writes: writes}
 	models := &ModelReconciler{
 		client: c, input: in, writer: writer, recorder: recorder, translator: translator, metrics: metrics, writes: writes,
+	}
+	if group := translator.Config().EPPAPI; group != "" {
+		models.epp = newEPPChildren(group)
 	}
 	if translator.Config().Backend != translate.BackendService {
 		return models, nil
@@ -224,6 +250,14 @@ func mapModels(c client.Client, selector func(client.Object) client.ListOption) 
 		}
 		return reqs
 	}
+}
+
+// ownerModel enqueues the model that controls o, if any.
+func ownerModel(o client.Object) []reconcile.Request {
+	if !translate.EmittedForModel(o) {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: metav1.GetControllerOf(o).Name}}}
 }
 
 // mapContenders enqueues the other models with this model's modelName;

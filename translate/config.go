@@ -67,6 +67,34 @@ type Config struct {
 	PathPrefixes []string
 	// Backend selects InferencePool or shadow Service backendRefs.
 	Backend BackendMode
+	// EPPAPI, when not empty, is the API group (GroupLLMD or
+	// GroupInferenceAlpha) in which each model also gets an owned
+	// InferenceModelRewrite, and an owned InferenceObjective when it sets a
+	// criticality, for an endpoint picker that reads those rather than
+	// InferenceModels; its route then sends the model to the pool unsplit.
+	// inferencepool mode only.
+	EPPAPI string
+}
+
+// The headers an endpoint picker takes a request's InferenceObjective
+// from: llm-d's router reads the first, GIE's endpoint picker the second
+// (its name before the move to llm-d.ai).
+const (
+	ObjectiveHeaderLLMD   = "x-llm-d-inference-objective"
+	ObjectiveHeaderLegacy = "x-gateway-inference-objective"
+)
+
+// ObjectiveHeaders are the objective headers every route removes, but the
+// one it sets.
+var ObjectiveHeaders = []string{ObjectiveHeaderLegacy, ObjectiveHeaderLLMD}
+
+// ObjectiveHeaderOf is the header that names the objective to an endpoint
+// picker of group.
+func ObjectiveHeaderOf(group string) string {
+	if group == GroupLLMD {
+		return ObjectiveHeaderLLMD
+	}
+	return ObjectiveHeaderLegacy
 }
 
 // DefaultConfig returns the configuration used when no flag is given.
@@ -120,6 +148,24 @@ func (cfg Config) Validate() error {
 	case BackendInferencePool, BackendService:
 	default:
 		return fmt.Errorf("--backend: %q is neither %q nor %q", cfg.Backend, BackendInferencePool, BackendService)
+	}
+	switch cfg.EPPAPI {
+	case "":
+	case GroupLLMD, GroupInferenceAlpha:
+		if cfg.Backend != BackendInferencePool {
+			return fmt.Errorf("--epp-api: only an endpoint picker reads InferenceModelRewrites and InferenceObjectives, and only --backend=%s routes to one", BackendInferencePool)
+		}
+		for _, h := range ObjectiveHeaders {
+			if other, ok := seen[strings.ToLower(h)]; ok {
+				return fmt.Errorf("--epp-api: its objective header %q is already used by %s", h, other)
+			}
+		}
+		if n := len(cfg.RewriteHeaderAliases); n > MaxHeaderRemoves-1-len(ObjectiveHeaders) {
+			return fmt.Errorf("--rewrite-header-alias: %d aliases exceed %d, as with --epp-api a route removes them, the rewrite header and %d objective headers in one filter of at most %d",
+				n, MaxHeaderRemoves-1-len(ObjectiveHeaders), len(ObjectiveHeaders), MaxHeaderRemoves)
+		}
+	default:
+		return fmt.Errorf("--epp-api: %q is neither %q nor %q", cfg.EPPAPI, GroupLLMD, GroupInferenceAlpha)
 	}
 	if len(cfg.PathPrefixes) == 0 {
 		return fmt.Errorf("--path-prefix: at least one is required")

@@ -185,6 +185,22 @@ func TestConfigValidateErrors(t *testing.T) {
 			c.Hostnames = []gatewayv1.Hostname{gatewayv1.Hostname(strings.Repeat("a.", 127) + "a")}
 		}, []string{"--hostname"}},
 		{"17 hostnames", func(c *translate.Config) { c.Hostnames = hosts17 }, []string{"--hostname", "17", "16"}},
+		{"unknown EPP API group", func(c *translate.Config) { c.EPPAPI = "example.com" }, []string{"--epp-api", "example.com", "llm-d.ai"}},
+		{"EPP API in service mode", func(c *translate.Config) {
+			c.EPPAPI = "llm-d.ai"
+			c.Backend = translate.BackendService
+		}, []string{"--epp-api", "--backend=inferencepool"}},
+		{"objective header as criticality header", func(c *translate.Config) {
+			c.EPPAPI = "llm-d.ai"
+			c.CriticalityHeader = "X-Gateway-Inference-Objective"
+		}, []string{"--epp-api", "x-gateway-inference-objective", "--criticality-header"}},
+		{"13 aliases with the EPP API", func(c *translate.Config) {
+			c.EPPAPI = "inference.networking.x-k8s.io"
+			c.RewriteHeaderAliases = nil
+			for i := range 14 {
+				c.RewriteHeaderAliases = append(c.RewriteHeaderAliases, fmt.Sprintf("x-alias-%d", i))
+			}
+		}, []string{"--rewrite-header-alias", "14", "13"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := config(tc.mod)

@@ -99,6 +99,8 @@ func FuzzTranslate(f *testing.F) {
 		cfg.CriticalityHeader = "X-Criticality"
 		if service {
 			cfg.Backend = BackendService
+		} else if w2%2 != 0 {
+			cfg.EPPAPI = GroupLLMD
 		}
 		out, err := translateWith(in, cfg)
 		if err != nil {
@@ -166,6 +168,13 @@ func checkHeaderControl(t *testing.T, r *gatewayv1.HTTPRoute, cfg Config) {
 					set = append(set, string(h.Name))
 				}
 				removed = append(removed, m.Remove...)
+			}
+		}
+		if cfg.EPPAPI != "" {
+			for _, h := range ObjectiveHeaders {
+				if !slices.Contains(set, h) && !slices.Contains(removed, h) {
+					t.Errorf("route %q leaves the objective header %s as the client sent it", r.Name, h)
+				}
 			}
 		}
 		for _, alias := range cfg.RewriteHeaderAliases {

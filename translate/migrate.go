@@ -45,7 +45,6 @@ var migrationDropsAnnotations = []string{"kubectl.kubernetes.io/last-applied-con
 // objects, created anew, could not tell), gets a note.
 func Migrate(models []v1alpha2.InferenceModel, group string) Migration {
 	var out Migration
-	apiVersion := group + "/" + v1alpha2.GroupVersion.Version
 	states := make([]*modelState, 0, len(models))
 	sorted := uniqueModels(models)
 	for i := range sorted {
@@ -80,40 +79,85 @@ func Migrate(models []v1alpha2.InferenceModel, group string) Migration {
 		if len(meta.Annotations) == 0 {
 			meta.Annotations = nil
 		}
-		// The successors' poolRef defaults to the v1 group: spell it out.
-		poolRef := v1alpha2.SuccessorPoolReference{
-			Group: v1alpha2.Group(s.ref.Group),
-			Kind:  v1alpha2.Kind(cmp.Or(string(m.Spec.PoolRef.Kind), KindInferencePool)),
-			Name:  m.Spec.PoolRef.Name,
-		}
-		rule := v1alpha2.InferenceModelRewriteRule{
-			Matches: []v1alpha2.Match{{Model: v1alpha2.ModelMatch{Value: m.Spec.ModelName}}},
-		}
-		for _, t := range targetsOf(&m.Spec) {
-			rt := v1alpha2.TargetModelRewrite{ModelRewrite: t.name}
-			if len(m.Spec.TargetModels) > 0 && m.Spec.TargetModels[0].Weight != nil {
-				rt.Weight = ptr.To(t.weight)
-			}
-			rule.Targets = append(rule.Targets, rt)
-		}
-		rewrite := v1alpha2.InferenceModelRewrite{
-			ObjectMeta: meta,
-			Spec:       v1alpha2.InferenceModelRewriteSpec{PoolRef: poolRef, Rules: []v1alpha2.InferenceModelRewriteRule{rule}},
-		}
-		rewrite.APIVersion, rewrite.Kind = apiVersion, KindInferenceModelRewrite
+		rewrite, objective := successorsOf(m, s.ref.Group, group, meta)
 		out.Rewrites = append(out.Rewrites, rewrite)
-		if m.Spec.Criticality != nil {
-			objective := v1alpha2.InferenceObjective{
-				ObjectMeta: *meta.DeepCopy(),
-				Spec: v1alpha2.InferenceObjectiveSpec{
-					Priority: ptr.To(PriorityOf[*m.Spec.Criticality]),
-					PoolRef:  poolRef,
-				},
-			}
-			objective.APIVersion, objective.Kind = apiVersion, KindInferenceObjective
-			out.Objectives = append(out.Objectives, objective)
+		if objective != nil {
+			out.Objectives = append(out.Objectives, *objective)
 		}
 	}
 	slices.Sort(out.Notes)
 	return out
+}
+
+// successorsOf are the InferenceModelRewrite (one rule: the modelName to
+// its targets, or to itself) and, when the model sets a criticality, the
+// InferenceObjective of group that do what model does, with meta;
+// poolGroup is its poolRef's group, defaulted.
+func successorsOf(m *v1alpha2.InferenceModel, poolGroup, group string, meta metav1.ObjectMeta) (v1alpha2.InferenceModelRewrite, *v1alpha2.InferenceObjective) {
+	apiVersion := group + "/" + v1alpha2.GroupVersion.Version
+	// The successors' poolRef defaults to the v1 group: spell it out.
+	poolRef := v1alpha2.SuccessorPoolReference{
+		Group: v1alpha2.Group(poolGroup),
+		Kind:  v1alpha2.Kind(cmp.Or(string(m.Spec.PoolRef.Kind), KindInferencePool)),
+		Name:  m.Spec.PoolRef.Name,
+	}
+	rule := v1alpha2.InferenceModelRewriteRule{
+		Matches: []v1alpha2.Match{{Model: v1alpha2.ModelMatch{Value: m.Spec.ModelName}}},
+	}
+	for _, t := range targetsOf(&m.Spec) {
+		rt := v1alpha2.TargetModelRewrite{ModelRewrite: t.name}
+		if len(m.Spec.TargetModels) > 0 && m.Spec.TargetModels[0].Weight != nil {
+			rt.Weight = ptr.To(t.weight)
+		}
+		rule.Targets = append(rule.Targets, rt)
+	}
+	rewrite := v1alpha2.InferenceModelRewrite{
+		ObjectMeta: meta,
+		Spec:       v1alpha2.InferenceModelRewriteSpec{PoolRef: poolRef, Rules: []v1alpha2.InferenceModelRewriteRule{rule}},
+	}
+	rewrite.APIVersion, rewrite.Kind = apiVersion, KindInferenceModelRewrite
+	if m.Spec.Criticality == nil {
+		return rewrite, nil
+	}
+	objective := &v1alpha2.InferenceObjective{
+		ObjectMeta: *meta.DeepCopy(),
+		Spec: v1alpha2.InferenceObjectiveSpec{
+			Priority: ptr.To(PriorityOf[*m.Spec.Criticality]),
+			PoolRef:  poolRef,
+		},
+	}
+	objective.APIVersion, objective.Kind = apiVersion, KindInferenceObjective
+	return rewrite, objective
+}
+
+// emittedSuccessors are the InferenceModelRewrite and InferenceObjective
+// --epp-api gives a routed model: named as its route, labelled and owned
+// like it.
+func emittedSuccessors(s *modelState, cfg Config) (*v1alpha2.InferenceModelRewrite, *v1alpha2.InferenceObjective) {
+	m := s.model
+	meta := metav1.ObjectMeta{
+		Name:      RouteName(m.Name),
+		Namespace: m.Namespace,
+		Labels: map[string]string{
+			LabelManagedBy:      ManagedByValue,
+			LabelInferenceModel: LabelValue(m.Name),
+		},
+	}
+	if m.UID != "" {
+		meta.OwnerReferences = []metav1.OwnerReference{controllerRef(v1alpha2.GroupVersion.String(), "InferenceModel", m.Name, m.UID)}
+	}
+	rewrite, objective := successorsOf(m, s.ref.Group, cfg.EPPAPI, meta)
+	// As the API server defaults it: a live rewrite then equals this one.
+	rewrite.Spec.Rules[0].Matches[0].Model.Type = ptr.To(v1alpha2.MatchExact)
+	return &rewrite, objective
+}
+
+// EmittedForModel reports whether obj is one modelroute made for an
+// InferenceModel (--epp-api): its label, and an InferenceModel its
+// controller. Such rewrites are output, not input: routing them too would
+// claim the model's name twice.
+func EmittedForModel(obj metav1.Object) bool {
+	ref := metav1.GetControllerOf(obj)
+	return ref != nil && obj.GetLabels()[LabelManagedBy] == ManagedByValue &&
+		ref.Kind == "InferenceModel" && ref.APIVersion == v1alpha2.GroupVersion.String()
 }

@@ -28,12 +28,22 @@ func buildRoute(s *modelState, cfg Config) *gatewayv1.HTTPRoute {
 		rule.Matches = append(rule.Matches, modelMatch(prefix, m.Spec.ModelName, cfg))
 	}
 
-	targets := targetsOf(&m.Spec)
-	distinct := distinctNames(targets)
-	perTarget := needsBackendFilters(&m.Spec, cfg)
-	rule.Filters = ruleFilters(m, distinct, perTarget, cfg)
-	for _, t := range targets {
-		rule.BackendRefs = append(rule.BackendRefs, targetBackendRef(s.pool, t, perTarget, cfg))
+	if cfg.EPPAPI != "" {
+		// The endpoint picker splits and rewrites from the model's
+		// InferenceModelRewrite: the route only sends it to the pool.
+		rule.Filters = eppRuleFilters(m, cfg)
+		rule.BackendRefs = []gatewayv1.HTTPBackendRef{{BackendRef: gatewayv1.BackendRef{
+			BackendObjectReference: backendObject(s.pool, cfg.Backend),
+			Weight:                 ptr.To(int32(1)),
+		}}}
+	} else {
+		targets := targetsOf(&m.Spec)
+		distinct := distinctNames(targets)
+		perTarget := needsBackendFilters(&m.Spec, cfg)
+		rule.Filters = ruleFilters(m, distinct, perTarget, cfg)
+		for _, t := range targets {
+			rule.BackendRefs = append(rule.BackendRefs, targetBackendRef(s.pool, t, perTarget, cfg))
+		}
 	}
 
 	route := routeShell(m.Name, m.Namespace, LabelInferenceModel, s.parents, s.hostnames)
@@ -158,6 +168,39 @@ func ruleFilters(m *v1alpha2.InferenceModel, distinct []string, perTarget bool, 
 	return []gatewayv1.HTTPRouteFilter{{
 		Type:                  gatewayv1.HTTPRouteFilterRequestHeaderModifier,
 		RequestHeaderModifier: &gatewayv1.HTTPHeaderFilter{Set: set, Remove: remove},
+	}}
+}
+
+// eppRuleFilters is the rule's one header filter with --epp-api: the
+// objective header names the model's InferenceObjective when it has one
+// (a client cannot pick another priority) and is removed otherwise, as is
+// the other group's; the rewrite header and its aliases are removed, since
+// the endpoint picker takes the target from the InferenceModelRewrite; the
+// criticality header, when configured, is set.
+func eppRuleFilters(m *v1alpha2.InferenceModel, cfg Config) []gatewayv1.HTTPRouteFilter {
+	var set []gatewayv1.HTTPHeader
+	remove := slices.Clone(cfg.RewriteHeaderAliases)
+	if cfg.RewriteHeader != "" {
+		remove = append(remove, cfg.RewriteHeader)
+	}
+	objectiveHeader := ""
+	if m.Spec.Criticality != nil {
+		objectiveHeader = ObjectiveHeaderOf(cfg.EPPAPI)
+		set = append(set, gatewayv1.HTTPHeader{Name: gatewayv1.HTTPHeaderName(objectiveHeader), Value: RouteName(m.Name)})
+	}
+	for _, h := range ObjectiveHeaders {
+		if h != objectiveHeader {
+			remove = append(remove, h)
+		}
+	}
+	if cfg.CriticalityHeader != "" {
+		set = append(set, gatewayv1.HTTPHeader{Name: gatewayv1.HTTPHeaderName(cfg.CriticalityHeader), Value: string(criticalityOf(&m.Spec))})
+	}
+	slices.SortFunc(set, func(a, b gatewayv1.HTTPHeader) int { return cmp.Compare(a.Name, b.Name) })
+	slices.Sort(remove)
+	return []gatewayv1.HTTPRouteFilter{{
+		Type:                  gatewayv1.HTTPRouteFilterRequestHeaderModifier,
+		RequestHeaderModifier: &gatewayv1.HTTPHeaderFilter{Set: set, Remove: slices.Compact(remove)},
 	}}
 }
 

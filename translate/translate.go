@@ -67,6 +67,11 @@ type ModelResult struct {
 	Conditions []metav1.Condition
 	// Route is the HTTPRoute to own, or nil when the model gets none.
 	Route *gatewayv1.HTTPRoute
+	// EPPRewrite and EPPObjective are the model's InferenceModelRewrite and
+	// InferenceObjective to own, in Config.EPPAPI's group (their
+	// apiVersion), or nil (no --epp-api, no route, no criticality).
+	EPPRewrite   *v1alpha2.InferenceModelRewrite
+	EPPObjective *v1alpha2.InferenceObjective
 
 	// What Observe decides from.
 	generation int64
@@ -145,7 +150,9 @@ func (t *Translator) Translate(in Input) Output {
 		states[i] = checkModel(&models[i], pools, in.UnservedPoolGroups, cfg)
 	}
 	decideUniqueness(states)
-	rewrites := uniqueRewrites(in.Rewrites)
+	rewrites := uniqueRewrites(slices.DeleteFunc(slices.Clone(in.Rewrites), func(rw v1alpha2.InferenceModelRewrite) bool {
+		return EmittedForModel(&rw)
+	}))
 	rewriteStates := make([]*rewriteState, len(rewrites))
 	for i := range rewrites {
 		rewriteStates[i] = checkRewrite(&rewrites[i], pools, in.UnservedPoolGroups, cfg)
@@ -182,6 +189,9 @@ func (t *Translator) Translate(in Input) Output {
 		if s.routed {
 			res.Route = buildRoute(s, cfg)
 			addService(s.pool)
+			if cfg.EPPAPI != "" {
+				res.EPPRewrite, res.EPPObjective = emittedSuccessors(s, cfg)
+			}
 		}
 		res.Conditions = res.Observe(Observation{})
 		out.Models = append(out.Models, res)

@@ -63,6 +63,7 @@ func bindControllerFlags(fs *flag.FlagSet) *controllerFlags {
 	fs.DurationVar(&f.gracefulShutdown, "graceful-shutdown-timeout", 30*time.Second, "how long to wait for reconciles to finish on shutdown")
 	fs.DurationVar(&f.syncPeriod, "sync-period", 10*time.Hour, "how often every cached object is handed to the reconcilers again (a resync from the cache, no API requests)")
 	f.translation = translateflags.Bind(fs)
+	f.translation.AllowAutoEPPAPI()
 	f.zap.BindFlags(fs)
 	return f
 }

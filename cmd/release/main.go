@@ -24,9 +24,11 @@ const usage = `release makes modelroute's release artifacts.
 Usage:
   release image -o DIR -binary OS/ARCH=PATH [-binary ...] -version V [-revision SHA] [-created UNIX]
       write the multi-platform OCI image as an OCI layout directory
-  release manifests -config DIR -image REF [-mode inferencepool|service] [-namespace NS] -o FILE
+  release manifests -config DIR -image REF [-mode inferencepool|service] [-epp-api] [-namespace NS] -o FILE
       write the kustomization in DIR, with image REF, as one YAML file: in
-      service backend mode, and watching only namespace NS, when asked
+      service backend mode, with the EPP API (an InferenceModelRewrite and
+      InferenceObjective per model), and watching only namespace NS, when
+      asked
   release crds -config DIR -o FILE
       write the CRDs' kustomization in DIR as one YAML file
   release router -config DIR -image REF -gateway URL -gateway-ref NS/NAME -o FILE
@@ -144,6 +146,7 @@ func runManifests(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&dir, "config", "config/default", "kustomization directory to build")
 	fs.StringVar(&ref, "image", "", "image reference for the controller, e.g. registry.example.com/modelroute:v1.0.0")
 	fs.StringVar(&mode, "mode", string(translate.BackendInferencePool), "backend mode: inferencepool, or service (adds config/components/service-backend)")
+	fs.BoolVar(&opts.EPPAPI, "epp-api", false, "inferencepool mode: make an InferenceModelRewrite and InferenceObjective per model (adds config/components/epp-api)")
 	fs.StringVar(&opts.Namespace, "namespace", "", "watch only this namespace, with Roles there instead of cluster-wide rights (default: every namespace)")
 	fs.StringVar(&out, "o", "bin/install.yaml", "file to write")
 	if err := fs.Parse(args); err != nil {
@@ -166,6 +169,9 @@ func runManifests(args []string, stdout, stderr io.Writer) error {
 	scope := "every namespace"
 	if opts.Namespace != "" {
 		scope = "namespace " + opts.Namespace
+	}
+	if opts.EPPAPI {
+		mode += " (with the EPP API)"
 	}
 	variant := fmt.Sprintf("%s backend mode, watching %s", mode, scope)
 	header := fmt.Sprintf("# modelroute install manifest: %s with image %s, %s.\n"+

@@ -35,14 +35,19 @@ const ImageName = "modelroute"
 // (config/default): config/components/service-backend.
 var ServiceBackendComponent = filepath.Join("..", "components", "service-backend")
 
+// EPPAPIComponent is the kustomize component of --epp-api, relative to
+// the directory of the kustomization Manifests builds:
+// config/components/epp-api.
+var EPPAPIComponent = filepath.Join("..", "components", "epp-api")
+
 // perNamespaceRoles are the ClusterRoles, each bound by a
 // ClusterRoleBinding of the same name, that hold what the controller does
 // only in the namespaces it watches (generated from the markers in
-// controllers/rbac.go and controllers/servicebackend). A namespaced install
+// controllers/rbac.go, controllers/servicebackend and controllers/eppapi). A namespaced install
 // turns them into a Role and a RoleBinding in the watched namespace. The
 // other ClusterRoles (Gateways, read in every namespace; the metrics
 // endpoint's token and access reviews, which are cluster-scoped) stay.
-var perNamespaceRoles = []string{"modelroute", "modelroute-service-backend"}
+var perNamespaceRoles = []string{"modelroute", "modelroute-service-backend", "modelroute-epp-api"}
 
 // Options select the variant Manifests builds.
 type Options struct {
@@ -53,6 +58,10 @@ type Options struct {
 	// the service-backend component. Empty means the default,
 	// translate.BackendInferencePool.
 	Backend translate.BackendMode
+	// EPPAPI adds the epp-api component: --epp-api=auto and the rights to
+	// write InferenceModelRewrites and InferenceObjectives. inferencepool
+	// mode only.
+	EPPAPI bool
 	// Namespace, when set, makes the controller watch only this namespace
 	// (--namespace), with what it does there granted by Roles in it
 	// instead of ClusterRoles. Empty: every namespace.
@@ -74,6 +83,12 @@ func Manifests(dir string, opts Options) ([]byte, error) {
 		components = append(components, ServiceBackendComponent)
 	default:
 		return nil, fmt.Errorf("mode %q: want %s or %s", opts.Backend, translate.BackendInferencePool, translate.BackendService)
+	}
+	if opts.EPPAPI {
+		if opts.Backend == translate.BackendService {
+			return nil, fmt.Errorf("the EPP API needs mode %s: only an endpoint picker reads InferenceModelRewrites", translate.BackendInferencePool)
+		}
+		components = append(components, EPPAPIComponent)
 	}
 	var patches []types.Patch
 	if opts.Namespace != "" {
@@ -177,7 +192,8 @@ func namespacedPatches(ns string) ([]types.Patch, error) {
 		return nil
 	}
 	for _, name := range perNamespaceRoles {
-		// An absent role (the service-backend one in inferencepool mode)
+		// An absent role (the service-backend one in inferencepool mode,
+		// the epp-api one without it)
 		// selects nothing; checkNamespaced catches a renamed one.
 		if err := add("ClusterRole", name,
 			jsonPatchOp{"replace", "/kind", "Role"},

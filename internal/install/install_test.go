@@ -133,6 +133,22 @@ var variants = map[string]variant{
 		},
 		args: []string{"--backend=service", "--namespace=team-a"},
 	},
+	"inferencepool with the EPP API, cluster-wide": {
+		opts: Options{Image: "m:1", EPPAPI: true},
+		roles: []string{
+			"ClusterRole//modelroute", "ClusterRole//modelroute-epp-api", "ClusterRole//modelroute-gateways", "ClusterRole//modelroute-metrics-auth",
+			"ClusterRole//modelroute-metrics-reader", "Role/modelroute-system/modelroute-leader-election",
+		},
+		args: []string{"--epp-api=auto"},
+	},
+	"inferencepool with the EPP API, namespace team-a": {
+		opts: Options{Image: "m:1", EPPAPI: true, Namespace: "team-a"},
+		roles: []string{
+			"ClusterRole//modelroute-gateways", "ClusterRole//modelroute-metrics-auth", "ClusterRole//modelroute-metrics-reader",
+			"Role/modelroute-system/modelroute-leader-election", "Role/team-a/modelroute", "Role/team-a/modelroute-epp-api",
+		},
+		args: []string{"--epp-api=auto", "--namespace=team-a"},
+	},
 }
 
 // TestManifestsVariants checks each variant's roles, bindings and flags.

@@ -140,6 +140,12 @@ func ObjectStream(out translate.Output) ([]byte, error) {
 		if m.Route != nil {
 			objs = append(objs, m.Route)
 		}
+		if m.EPPRewrite != nil {
+			objs = append(objs, m.EPPRewrite)
+		}
+		if m.EPPObjective != nil {
+			objs = append(objs, m.EPPObjective)
+		}
 	}
 	for _, svc := range out.Services {
 		objs = append(objs, svc)

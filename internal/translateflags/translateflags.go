@@ -29,7 +29,17 @@ type Flags struct {
 	hostnames    StringList
 	pathPrefixes StringList
 	aliases      StringList
+	// allowAuto lets --epp-api be AutoEPPAPI, which only a command that
+	// reads the cluster can resolve.
+	allowAuto bool
 }
+
+// AutoEPPAPI as --epp-api lets the controller pick the group the cluster
+// serves.
+const AutoEPPAPI = "auto"
+
+// AllowAutoEPPAPI accepts --epp-api=auto: the caller resolves it.
+func (f *Flags) AllowAutoEPPAPI() { f.allowAuto = true }
 
 // Bind registers the translation flags on fs with translate.DefaultConfig()
 // as their defaults.
@@ -60,6 +70,10 @@ func BindWithDefaults(fs *flag.FlagSet, defaults translate.Config) *Flags {
 		listDefault(true, strings.Join(defaults.PathPrefixes, ",")))
 	fs.StringVar(&f.backend, "backend", string(defaults.Backend),
 		"what backendRefs point at: inferencepool or service (a headless shadow Service per pool)")
+	fs.StringVar(&f.cfg.EPPAPI, "epp-api", defaults.EPPAPI,
+		"inferencepool mode: also make, per InferenceModel, an InferenceModelRewrite and (with a criticality) an InferenceObjective in this API group ("+
+			translate.GroupLLMD+" or "+translate.GroupInferenceAlpha+"; the controller also takes "+AutoEPPAPI+
+			"), for an endpoint picker that no longer reads InferenceModels; routes then send each model to its pool unsplit; empty: none")
 	return f
 }
 
@@ -121,6 +135,16 @@ func (f *Flags) Config() (translate.Config, error) {
 			return cfg, fmt.Errorf("--hostname: %w", err)
 		}
 		cfg.Hostnames = hosts
+	}
+	if cfg.EPPAPI == AutoEPPAPI {
+		if !f.allowAuto {
+			return cfg, fmt.Errorf("--epp-api=%s: only the controller, which reads the cluster, can pick the group; name it: %s or %s",
+				AutoEPPAPI, translate.GroupLLMD, translate.GroupInferenceAlpha)
+		}
+		// Validated as the group it may become; resolved by the caller.
+		check := cfg
+		check.EPPAPI = translate.GroupLLMD
+		return cfg, check.Validate()
 	}
 	return cfg, cfg.Validate()
 }
