@@ -71,8 +71,8 @@ $(OPENAI_NODE): test/openai-node/package.json test/openai-node/package-lock.json
 test: vet controlplane traefik $(if $(NPM),$(OPENAI_NODE)) ## Run every test: unit, golden, and integration on the local control plane (and, with npm, the OpenAI Node.js SDK against the demo).
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	@# -timeout: package controllers runs about 4 min, and its chaos tests build the
-	@# modelroute binary first, which on a cold build cache and 2 busy cores has taken
-	@# over 6 min on its own; go test's default of 10 min per package is too tight.
+	@# modelroute binary first; with other builds on the 2 cores that build once took
+	@# the rest of go test's default 10 min per package.
 	KUBEBUILDER_ASSETS="$$(bash tools/controlplane/build.sh 2>/dev/null)" $(GO) test -count=1 -timeout 20m ./...
 	@# The benchmarks build only with their tag: compile them, and test the scale report.
 	$(GO) test -count=1 -tags bench -run '^TestReportTemplate$$' ./test/scale/
