@@ -50,7 +50,43 @@ func normalizeParentRefs(refs []gatewayv1.ParentReference) []gatewayv1.ParentRef
 	return out
 }
 
-// shadowedBy returns an older model of another pool among winners when
+// routeClaim is an object's route as shadowing sees it: a model's, or a
+// rewrite's for one of its model names.
+type routeClaim struct {
+	pool      *pool
+	parents   []gatewayv1.ParentReference
+	hostnames []gatewayv1.Hostname
+	namespace string
+	routeName string
+	// owner, when it has a UID, must control the live route of that name.
+	owner metav1.Object
+	// backendFilters: the route sets headers per backendRef, an Extended
+	// feature a Gateway's class may lack.
+	backendFilters bool
+	// model is set for a model's claim, rewrite for a rewrite's.
+	model   *modelState
+	rewrite *rewriteState
+}
+
+func (s *modelState) claim(cfg Config) *routeClaim {
+	return &routeClaim{
+		pool: s.pool, parents: s.parents, hostnames: s.hostnames, namespace: s.model.Namespace,
+		routeName: RouteName(s.model.Name), owner: s.model, backendFilters: needsBackendFilters(&s.model.Spec, cfg), model: s,
+	}
+}
+
+func (s *rewriteState) claim(cfg Config) *routeClaim {
+	split := false
+	for _, r := range s.rules {
+		split = split || (cfg.Backend == BackendService && len(distinctNames(r.targets)) > 1)
+	}
+	return &routeClaim{
+		pool: s.pool, parents: s.parents, hostnames: s.hostnames, namespace: s.rw.Namespace,
+		routeName: RouteName(s.rw.Name), owner: s.rw, backendFilters: split, rewrite: s,
+	}
+}
+
+// shadowedBy returns an older claim of another pool among winners when
 // the winners together take every request s's route could match: for each
 // parent of s and each of its hostnames (none: any hostname), a winner is
 // served on that listener (a parent ref to the same Gateway without a
@@ -58,12 +94,12 @@ func normalizeParentRefs(refs []gatewayv1.ParentReference) []gatewayv1.ParentRef
 // API gives a more specific hostname precedence over a wildcard or a
 // catch-all, and ties to the older route. A winner's route that a Gateway
 // does not admit takes nothing there. nil when s keeps some traffic.
-func shadowedBy(s *modelState, winners []*modelState, cluster *Cluster, cfg Config) *modelState {
+func shadowedBy(s *routeClaim, winners []*routeClaim, cluster *Cluster, cfg Config) *routeClaim {
 	hosts := s.hostnames
 	if len(hosts) == 0 {
 		hosts = []gatewayv1.Hostname{""} // any hostname
 	}
-	var first *modelState
+	var first *routeClaim
 	for _, p := range s.parents {
 		for _, h := range hosts {
 			w := coveredBy(s, p, h, winners, cluster, cfg)
@@ -80,14 +116,14 @@ func shadowedBy(s *modelState, winners []*modelState, cluster *Cluster, cfg Conf
 
 // coveredBy returns the oldest winner of another pool that takes the
 // requests for hostname h ("" for a route without hostnames) on parent p.
-func coveredBy(s *modelState, p gatewayv1.ParentReference, h gatewayv1.Hostname, winners []*modelState, cluster *Cluster, cfg Config) *modelState {
+func coveredBy(s *routeClaim, p gatewayv1.ParentReference, h gatewayv1.Hostname, winners []*routeClaim, cluster *Cluster, cfg Config) *routeClaim {
 	for _, w := range winners {
 		if w.pool.key == s.pool.key || !sameHostname(w.hostnames, h) {
 			continue
 		}
 		for _, q := range w.parents {
 			if sameParent(q, p) && (q.SectionName == nil || (p.SectionName != nil && *q.SectionName == *p.SectionName)) &&
-				served(w, q, cluster, cfg) {
+				served(w, q, cluster) {
 				return w
 			}
 		}
@@ -110,25 +146,23 @@ func sameHostname(hosts []gatewayv1.Hostname, h gatewayv1.Hostname) bool {
 // feature the route needs, when the route there is not w's, or when the
 // Gateway's controller reports the route's current generation not
 // Accepted. A route not reported on yet is assumed to be.
-func served(w *modelState, q gatewayv1.ParentReference, cluster *Cluster, cfg Config) bool {
+func served(w *routeClaim, q gatewayv1.ParentReference, cluster *Cluster) bool {
 	if cluster == nil {
 		return true
 	}
-	ns := w.model.Namespace
-	gw := findGateway(cluster.Gateways, ns, q)
+	gw := findGateway(cluster.Gateways, w.namespace, q)
 	if gw == nil || gw.ControllerName == "" {
 		return false
 	}
-	if needsBackendFilters(&w.model.Spec, cfg) && lacksFeature(gw, features.SupportHTTPRouteBackendRequestHeaderModification) {
+	if w.backendFilters && lacksFeature(gw, features.SupportHTTPRouteBackendRequestHeaderModification) {
 		return false
 	}
-	name := RouteName(w.model.Name)
-	i := slices.IndexFunc(cluster.Routes, func(r gatewayv1.HTTPRoute) bool { return r.Namespace == ns && r.Name == name })
+	i := slices.IndexFunc(cluster.Routes, func(r gatewayv1.HTTPRoute) bool { return r.Namespace == w.namespace && r.Name == w.routeName })
 	if i < 0 {
 		return true
 	}
 	live := &cluster.Routes[i]
-	if w.model.UID != "" && !metav1.IsControlledBy(live, w.model) {
+	if w.owner.GetUID() != "" && !metav1.IsControlledBy(live, w.owner) {
 		return false
 	}
 	accepted := currentAccepted(live, q, gw.ControllerName)

@@ -31,6 +31,9 @@ type rewriteState struct {
 	hostnames []gatewayv1.Hostname
 	accepted  metav1.Condition
 	routed    bool
+	// shadowed: older objects of other pools take every request its route
+	// could match (RouteShadowed); it gets no route.
+	shadowed bool
 	// programmed is the Programmed condition translate decides itself.
 	programmed *metav1.Condition
 }
@@ -313,7 +316,7 @@ func decideRewriteRouting(models []*modelState, rewrites []*rewriteState) {
 		}
 	}
 	for _, s := range rewrites {
-		if s.accepted.Status != metav1.ConditionTrue || s.resolved.Status != metav1.ConditionTrue || len(s.rules) == 0 {
+		if s.accepted.Status != metav1.ConditionTrue || s.resolved.Status != metav1.ConditionTrue || len(s.rules) == 0 || s.shadowed {
 			continue
 		}
 		key := s.rw.Namespace + "/" + RouteName(s.rw.Name)

@@ -315,3 +315,76 @@ func TestObjectives(t *testing.T) {
 		t.Errorf("objective conditions (-want +got):\n%s", diff)
 	}
 }
+
+// rewriteOnPool puts the rewrite on alpha pool name.
+func rewriteOnPool(name string) rewriteOpt {
+	return func(rw *v1alpha2.InferenceModelRewrite) { rw.Spec.PoolRef.Name = v1alpha2.ObjectName(name) }
+}
+
+// TestRewriteShadowing: models and rewrites of other pools shadow one
+// another on a shared Gateway by age, as models do among themselves. A
+// rewrite every model name of which is shadowed gets RouteShadowed and no
+// route; one with a name left keeps its route, all its names in it.
+func TestRewriteShadowing(t *testing.T) {
+	programmedOf := func(out translate.Output, kind, name string) (*metav1.Condition, *gatewayv1.HTTPRoute) {
+		results := out.Models
+		if kind == "rewrite" {
+			results = out.Rewrites
+		}
+		for _, r := range results {
+			if r.Name == name {
+				return r.Condition(condProgrammed), r.Route
+			}
+		}
+		t.Fatalf("no result for %s %s", kind, name)
+		return nil, nil
+	}
+	tr := newTranslator(t, config())
+	for _, tc := range []struct {
+		name       string
+		in         translate.Input
+		kind, obj  string
+		wantReason string
+		wantMsg    string
+		wantRoute  bool
+	}{
+		{
+			name: "a younger rewrite of another pool whose only model an older model serves",
+			in: input(model("older", "llama"), alphaPool("pool"), alphaPool("pool-b"),
+				rewrite(llmdGroup, "younger", []v1alpha2.InferenceModelRewriteRule{rule(models("llama"), "llama-v2")},
+					rewriteOnPool("pool-b"), rewriteCreatedAfter(time.Minute))),
+			kind: "rewrite", obj: "younger", wantReason: "RouteShadowed",
+			wantMsg: `every model name of this rewrite is already routed on every Gateway listener and hostname of it by older InferenceModels of other pools, such as ns/older of InferencePool "pool"`,
+		},
+		{
+			name: "a younger model of another pool whose modelName an older rewrite serves",
+			in: input(model("younger", "llama", onPool("pool-b"), createdAfter(time.Minute)), alphaPool("pool"), alphaPool("pool-b"),
+				rewrite(llmdGroup, "older", []v1alpha2.InferenceModelRewriteRule{rule(models("llama"), "llama-v2")})),
+			kind: "model", obj: "younger", wantReason: "RouteShadowed",
+			wantMsg: `modelName "llama" is already routed on every Gateway listener and hostname of this model by older objects of other pools, such as InferenceModelRewrite ns/older (llm-d.ai) of InferencePool "pool"`,
+		},
+		{
+			name: "a younger rewrite with a model name of its own keeps its route",
+			in: input(model("older", "llama"), alphaPool("pool"), alphaPool("pool-b"),
+				rewrite(llmdGroup, "younger", []v1alpha2.InferenceModelRewriteRule{rule(models("llama", "qwen"), "base")},
+					rewriteOnPool("pool-b"), rewriteCreatedAfter(time.Minute))),
+			kind: "rewrite", obj: "younger", wantReason: "Pending", wantRoute: true,
+		},
+		{
+			name: "the same pool: precedence, not shadowing, decides",
+			in: input(model("older", "llama"), alphaPool("pool"),
+				rewrite(llmdGroup, "younger", []v1alpha2.InferenceModelRewriteRule{rule(models("llama", "qwen"), "base")}, rewriteCreatedAfter(time.Minute))),
+			kind: "rewrite", obj: "younger", wantReason: "Pending", wantRoute: true,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, route := programmedOf(tr.Translate(tc.in), tc.kind, tc.obj)
+			if c == nil || c.Reason != tc.wantReason || (tc.wantMsg != "" && c.Message != tc.wantMsg) {
+				t.Errorf("Programmed %+v; want reason %s, message %q", c, tc.wantReason, tc.wantMsg)
+			}
+			if (route != nil) != tc.wantRoute {
+				t.Errorf("route %v; want one: %v", route != nil, tc.wantRoute)
+			}
+		})
+	}
+}

@@ -161,7 +161,7 @@ func (t *Translator) Translate(in Input) Output {
 	for _, s := range rewriteStates {
 		decideRewriteAcceptance(s)
 	}
-	decideRouting(states, in.Cluster, cfg)
+	decideRouting(states, rewriteStates, in.Cluster, cfg)
 	decideRewriteRouting(states, rewriteStates)
 
 	var gateways []ParentGateway
@@ -452,20 +452,43 @@ func olderFirst(a, b *modelState) int {
 // the Programmed condition of those translate can decide alone:
 // RouteConflict (no route: an older model's route has the same name),
 // NoParentRefs (a route that attaches nowhere), or RouteShadowed (no
-// route: older models of other pools serve the same modelName on every
+// route: older objects of other pools serve the same modelName on every
 // listener and hostname this one would, so it could never get traffic).
-// The others wait for what the cluster says of their route (Observe).
-func decideRouting(states []*modelState, cluster *Cluster, cfg Config) {
-	var routable []*modelState
+// Rewrites take part in the shadowing, oldest first with the models: a
+// rewrite every model name of which is shadowed gets RouteShadowed too
+// (decideRewriteRouting then gives it no route). The others wait for what
+// the cluster says of their route (Observe).
+func decideRouting(states []*modelState, rewrites []*rewriteState, cluster *Cluster, cfg Config) {
+	type candidate struct {
+		created metav1.Time
+		kind    string // orders models before rewrites of one creation time
+		ns      string
+		name    string
+		model   *modelState
+		rewrite *rewriteState
+	}
+	var routable []candidate
 	for _, s := range states {
 		if s.accepted.Status == metav1.ConditionTrue && s.resolved.Status == metav1.ConditionTrue {
-			routable = append(routable, s)
+			routable = append(routable, candidate{s.model.CreationTimestamp, "0", s.model.Namespace, s.model.Name, s, nil})
 		}
 	}
-	slices.SortFunc(routable, olderFirst)
-	winners := map[string][]*modelState{}
+	for _, s := range rewrites {
+		if s.accepted.Status == metav1.ConditionTrue && s.resolved.Status == metav1.ConditionTrue && len(s.rules) > 0 && len(s.parents) > 0 {
+			routable = append(routable, candidate{s.rw.CreationTimestamp, "1/" + groupOf(s.rw.APIVersion), s.rw.Namespace, s.rw.Name, nil, s})
+		}
+	}
+	slices.SortFunc(routable, func(a, b candidate) int {
+		return cmp.Or(a.created.Compare(b.created.Time), cmp.Compare(a.kind, b.kind), cmp.Compare(a.ns, b.ns), cmp.Compare(a.name, b.name))
+	})
+	winners := map[string][]*routeClaim{}
 	routeNames := map[string]*modelState{}
-	for _, s := range routable {
+	for _, c := range routable {
+		if c.rewrite != nil {
+			decideRewriteShadowing(c.rewrite, winners, cluster, cfg)
+			continue
+		}
+		s := c.model
 		m := s.model
 		// Distinct long names can cut and hash to one route name; the older
 		// model keeps it.
@@ -484,13 +507,53 @@ func decideRouting(states []*modelState, cluster *Cluster, cfg Config) {
 				AnnotationParentRefs, RouteName(m.Name)))
 			continue
 		}
-		if w := shadowedBy(s, winners[m.Spec.ModelName], cluster, cfg); w != nil {
+		claim := s.claim(cfg)
+		if w := shadowedBy(claim, winners[m.Spec.ModelName], cluster, cfg); w != nil {
 			s.programmed = ptr.To(condition(m, ConditionProgrammed, metav1.ConditionFalse, ReasonRouteShadowed,
-				"modelName %q is already routed on every Gateway listener and hostname of this model by older InferenceModels of other pools, such as %s/%s of InferencePool %q",
-				m.Spec.ModelName, w.model.Namespace, w.model.Name, w.pool.key.Name))
+				"modelName %q is already routed on every Gateway listener and hostname of this model by %s",
+				m.Spec.ModelName, shadowerOf(w)))
 			continue
 		}
 		s.routed = true
-		winners[m.Spec.ModelName] = append(winners[m.Spec.ModelName], s)
+		winners[m.Spec.ModelName] = append(winners[m.Spec.ModelName], claim)
 	}
+}
+
+// decideRewriteShadowing adds the model names of s that older objects do
+// not shadow to winners. When every one is shadowed, s gets RouteShadowed
+// and no route; names shadowed among others stay in its route, as a
+// model that keeps some traffic keeps its route.
+func decideRewriteShadowing(s *rewriteState, winners map[string][]*routeClaim, cluster *Cluster, cfg Config) {
+	claim := s.claim(cfg)
+	var kept []string
+	var first *routeClaim
+	for _, r := range s.rules {
+		for _, name := range r.models {
+			if w := shadowedBy(claim, winners[name], cluster, cfg); w != nil {
+				first = cmp.Or(first, w)
+				continue
+			}
+			kept = append(kept, name)
+		}
+	}
+	if len(kept) == 0 {
+		s.shadowed = true
+		s.programmed = ptr.To(newCondition(s.rw.Generation, ConditionProgrammed, metav1.ConditionFalse, ReasonRouteShadowed,
+			"every model name of this rewrite is already routed on every Gateway listener and hostname of it by %s", shadowerOf(first)))
+		return
+	}
+	for _, name := range kept {
+		winners[name] = append(winners[name], claim)
+	}
+}
+
+// shadowerOf names the older object that shadows another, for its
+// condition.
+func shadowerOf(w *routeClaim) string {
+	if w.model != nil {
+		return fmt.Sprintf("older InferenceModels of other pools, such as %s/%s of InferencePool %q",
+			w.model.model.Namespace, w.model.model.Name, w.pool.key.Name)
+	}
+	return fmt.Sprintf("older objects of other pools, such as InferenceModelRewrite %s/%s (%s) of InferencePool %q",
+		w.rewrite.rw.Namespace, w.rewrite.rw.Name, groupOf(w.rewrite.rw.APIVersion), w.pool.key.Name)
 }

@@ -26,9 +26,9 @@ import (
 // `modelroute migrate -f config/samples` in both groups: the real API
 // server, with the vendored upstream CRDs only, takes every object under
 // strict field validation, and the objects it returns translate to the
-// samples' routes (names and specs) in service mode. The only routes the
-// rewrites add are those of models another pool's older model shadows:
-// translate judges that for models, not yet for rewrites.
+// samples' routes (names and specs) in service mode: no more, no fewer. A
+// model another pool's older model shadows has no route, and neither has
+// its rewrite (RouteShadowed too).
 func TestMigratedSamplesOnAPIServer(t *testing.T) {
 	cluster, err := controlplane.Start(controlplane.Options{
 		CRDs: []string{filepath.Join(controlplane.RepoRoot(), "api", "testdata", "upstream")},
@@ -74,8 +74,11 @@ func TestMigratedSamplesOnAPIServer(t *testing.T) {
 			want[m.Route.Name] = m.Route.Spec
 		}
 		if c := m.Condition(translate.ConditionProgrammed); c != nil && c.Reason == translate.ReasonRouteShadowed {
-			shadowed[translate.RouteName(m.Name)] = true
+			shadowed[m.Name] = true
 		}
+	}
+	if len(shadowed) == 0 {
+		t.Fatal("no sample model is shadowed: the round trip no longer covers shadowing")
 	}
 
 	for _, group := range []string{translate.GroupLLMD, translate.GroupInferenceAlpha} {
@@ -121,8 +124,12 @@ func TestMigratedSamplesOnAPIServer(t *testing.T) {
 			}
 			got := map[string]gatewayv1.HTTPRouteSpec{}
 			for _, r := range tr.Translate(after).Rewrites {
-				if r.Route != nil && !shadowed[r.Route.Name] {
+				if r.Route != nil {
 					got[r.Route.Name] = r.Route.Spec
+				}
+				c := r.Condition(translate.ConditionProgrammed)
+				if isShadowed := c != nil && c.Reason == translate.ReasonRouteShadowed; isShadowed != shadowed[r.Name] {
+					t.Errorf("rewrite %s: Programmed %+v; RouteShadowed as its model: %v", r.Name, c, shadowed[r.Name])
 				}
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
