@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	llmdv1alpha2 "github.com/modelroute/modelroute/api/llmd/v1alpha2"
 	"github.com/modelroute/modelroute/api/v1alpha2"
 	"github.com/modelroute/modelroute/internal/testing/harness"
 	"github.com/modelroute/modelroute/translate"
@@ -127,9 +128,9 @@ func TestRouteWriteRefused(t *testing.T) {
 }
 
 // TestServiceWriteRefused: in service mode, a pool's shadow Service whose
-// create is refused makes every model of the pool say so, with a Warning
-// Event on the pool; lifted, the Service is created and the models wait
-// for the Gateway again.
+// create is refused makes every model and rewrite of the pool say so, with
+// a Warning Event on the pool; lifted, the Service is created and they
+// wait for the Gateway again.
 func TestServiceWriteRefused(t *testing.T) {
 	ns := newNamespace(t)
 	service := translate.ServiceName(alphaGroup, "pool-a")
@@ -138,7 +139,14 @@ func TestServiceWriteRefused(t *testing.T) {
 		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 8000}}},
 	})
 	pool := alphaPool(ns, "pool-a")
-	create(t, pool, newModel(ns, "a", "a", "pool-a"), newModel(ns, "b", "b", "pool-a"))
+	rw := &llmdv1alpha2.InferenceModelRewrite{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "c"},
+		Spec: v1alpha2.InferenceModelRewriteSpec{
+			PoolRef: v1alpha2.SuccessorPoolReference{Group: alphaGroup, Name: "pool-a"},
+			Rules:   []v1alpha2.InferenceModelRewriteRule{rewriteRule([]string{"c"}, "c-v1")},
+		},
+	}
+	create(t, pool, newModel(ns, "a", "a", "pool-a"), newModel(ns, "b", "b", "pool-a"), rw)
 	cfg := testConfig()
 	cfg.Backend = translate.BackendService
 	startManager(t, ns, cfg)
@@ -152,6 +160,10 @@ func TestServiceWriteRefused(t *testing.T) {
 				"writing the shadow Service of its InferencePool failed (retrying with backoff): ")
 		})
 	}
+	harness.Eventually(t, hasRewriteConditions(rw, map[string]string{
+		"ResolvedRefs": "True ResolvedRefs", "Accepted": "True Accepted", "Programmed": "False ServiceWriteFailed",
+		"Ready": "False ServiceWriteFailed", "Stalled": "True ServiceWriteFailed",
+	}))
 	warned(t, pool, translate.ReasonServiceWriteFailed, "refused by the test's admission policy")
 
 	lift()
@@ -159,6 +171,10 @@ func TestServiceWriteRefused(t *testing.T) {
 	for _, name := range []string{"a", "b"} {
 		harness.Eventually(t, hasConditions(ns, name, resolved(1, "pool-a", alphaGroup), accepted(1, name), pending(1, name, 1)))
 	}
+	harness.Eventually(t, hasRewriteConditions(rw, map[string]string{
+		"ResolvedRefs": "True ResolvedRefs", "Accepted": "True Accepted", "Programmed": "Unknown Pending",
+		"Ready": "Unknown Pending", "Reconciling": "True Pending",
+	}))
 }
 
 // TestLabelRepairKeepsProgrammed: a route whose managed-by label someone

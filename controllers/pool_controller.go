@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/modelroute/modelroute/api/v1alpha2"
@@ -100,8 +101,9 @@ func (r *PoolServiceReconciler) Reconcile(ctx context.Context, req reconcile.Req
 			"%s", translate.EventNote(failure))
 	}
 	if r.errors.set(key, failure) {
-		// The pool's models report it, or stop reporting it.
+		// The pool's models and rewrites report it, or stop reporting it.
 		r.errors.notify(ctx, models.Items)
+		r.errors.notifyRewrites(ctx, r.client, r.input.rewriteGroups, req.Namespace)
 	}
 	return reconcile.Result{}, err
 }
@@ -113,12 +115,17 @@ type serviceErrors struct {
 	mu     sync.Mutex
 	byPool map[string]string
 	// models receives the models to reconcile when their pool's failure
-	// changes.
-	models chan event.GenericEvent
+	// changes; rewrites, per served group, the rewrites of its namespace.
+	models   chan event.GenericEvent
+	rewrites map[string]chan event.GenericEvent
 }
 
-func newServiceErrors() *serviceErrors {
-	return &serviceErrors{byPool: map[string]string{}, models: make(chan event.GenericEvent, 1024)}
+func newServiceErrors(rewriteGroups []kindGroup) *serviceErrors {
+	e := &serviceErrors{byPool: map[string]string{}, models: make(chan event.GenericEvent, 1024), rewrites: map[string]chan event.GenericEvent{}}
+	for _, g := range rewriteGroups {
+		e.rewrites[g.group] = make(chan event.GenericEvent, 1024)
+	}
+	return e
 }
 
 // set records pool's failure ("" for none) and reports whether it changed.
@@ -140,6 +147,29 @@ func (e *serviceErrors) get(pool string) string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.byPool[pool]
+}
+
+// notifyRewrites hands the rewrites of namespace ns, of every served
+// group, to their reconcilers: any of them may route to the pool.
+func (e *serviceErrors) notifyRewrites(ctx context.Context, c client.Client, groups []kindGroup, ns string) {
+	for _, g := range groups {
+		list := g.newList()
+		if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
+			log.FromContext(ctx).Error(err, "listing rewrites to tell of their pool's Service", "group", g.group)
+			continue
+		}
+		objs, err := metaItems(list)
+		if err != nil {
+			continue
+		}
+		for _, o := range objs {
+			select {
+			case e.rewrites[g.group] <- event.GenericEvent{Object: o}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
 }
 
 // notify hands models to the model reconciler.

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -16,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	llmdv1alpha2 "github.com/modelroute/modelroute/api/llmd/v1alpha2"
@@ -39,6 +41,9 @@ type RewriteReconciler struct {
 	recorder   events.EventRecorder
 	translator *translate.Translator
 	rewrites   kindGroup
+	// services are the last failures to write the pools' shadow Services
+	// (service mode; nil otherwise).
+	services *serviceErrors
 }
 
 // Reconcile handles one InferenceModelRewrite.
@@ -76,7 +81,7 @@ func (r *RewriteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 				"%s", translate.EventNote(writeErr.Error()))
 		}
 	}
-	if err := r.observeService(ctx, req.Namespace, *res, &obs); err != nil {
+	if err := r.observeService(ctx, obj, *res, &obs); err != nil {
 		return ctrl.Result{}, err
 	}
 	if err := patchConditions(ctx, r.client, r.recorder, obj, res.Observe(obs)); err != nil {
@@ -87,16 +92,31 @@ func (r *RewriteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	return result, writeErr
 }
 
-// observeService adds, in service mode, whether the shadow Service the
-// route's backendRefs name exists yet.
-func (r *RewriteReconciler) observeService(ctx context.Context, ns string, res translate.ModelResult, obs *translate.Observation) error {
-	if r.translator.Config().Backend != translate.BackendService || res.Route == nil {
+// observeService adds, in service mode, the last failure to write the
+// shadow Service of the rewrite's pool, or that the Service the route's
+// backendRefs name is not there yet.
+func (r *RewriteReconciler) observeService(ctx context.Context, rw client.Object, res translate.ModelResult, obs *translate.Observation) error {
+	if r.services == nil || res.Route == nil {
 		return nil
 	}
-	name := types.NamespacedName{Namespace: ns, Name: string(res.Route.Spec.Rules[0].BackendRefs[0].Name)}
+	obs.ServiceError = r.services.get(rewritePoolKey(rw))
+	name := types.NamespacedName{Namespace: rw.GetNamespace(), Name: string(res.Route.Spec.Rules[0].BackendRefs[0].Name)}
 	found, err := r.input.get(ctx, name, &corev1.Service{})
 	obs.ServiceMissing = !found
 	return err
+}
+
+// rewritePoolKey is the IndexModelPool-style key of a rewrite's pool; the
+// successors' poolRef group defaults to the v1 group.
+func rewritePoolKey(rw client.Object) string {
+	var ref v1alpha2.SuccessorPoolReference
+	switch o := rw.(type) {
+	case *v1alpha2.InferenceModelRewrite:
+		ref = o.Spec.PoolRef
+	case *llmdv1alpha2.InferenceModelRewrite:
+		ref = o.Spec.PoolRef
+	}
+	return PoolIndexKey(rw.GetNamespace(), cmp.Or(string(ref.Group), translate.GroupInferenceV1), string(ref.Name))
 }
 
 // syncRoute makes owner's route (a model's or a rewrite's) match
@@ -215,7 +235,7 @@ func listRequests(ctx context.Context, c client.Client, g kindGroup, opts ...cli
 // setupRewrites registers a reconciler for each served rewrite group. Any
 // model, rewrite, pool or modelroute route of a namespace may change what
 // its rewrites get; a Gateway or class, what any rewrite's route gets.
-func setupRewrites(mgr ctrl.Manager, in inputReader, writer childWriter, translator *translate.Translator) error {
+func setupRewrites(mgr ctrl.Manager, in inputReader, writer childWriter, translator *translate.Translator, services *serviceErrors) error {
 	c := mgr.GetClient()
 	for _, g := range in.rewriteGroups {
 		b := ctrl.NewControllerManagedBy(mgr).Named("inferencemodelrewrite-"+g.group).
@@ -234,8 +254,14 @@ func setupRewrites(mgr ctrl.Manager, in inputReader, writer childWriter, transla
 				b = b.Watches(pools.newObject(), handler.EnqueueRequestsFromMapFunc(inNamespace(c, g)))
 			}
 		}
+		if services != nil {
+			// A shadow Service of its namespace that could not be written,
+			// or now could.
+			b = b.WatchesRawSource(source.Channel(services.rewrites[g.group], &handler.EnqueueRequestForObject{}))
+		}
 		err := b.Complete(&RewriteReconciler{
 			client: c, input: in, writer: writer, recorder: mgr.GetEventRecorder(FieldManager), translator: translator, rewrites: g,
+			services: services,
 		})
 		if err != nil {
 			return err

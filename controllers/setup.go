@@ -156,7 +156,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if err := setupObjectives(ctx, mgr, models.input, translator); err != nil {
 		return err
 	}
-	if err := setupRewrites(mgr, models.input, models.writer, translator); err != nil {
+	if err := setupRewrites(mgr, models.input, models.writer, translator, models.services); err != nil {
 		return err
 	}
 	if !serviceMode {
@@ -200,7 +200,7 @@ func newReconcilers(c client.Client, reader client.Reader, recorder events.Event
 	if translator.Config().Backend != translate.BackendService {
 		return models, nil
 	}
-	models.services = newServiceErrors()
+	models.services = newServiceErrors(rewriteGroups)
 	var pools []*PoolServiceReconciler
 	for _, g := range poolGroups {
 		if unservedPools[g.group] == "" {
