@@ -171,7 +171,7 @@ func RewriteServedNames(rewrites []v1alpha2.InferenceModelRewrite, pool Pool) []
 	names := sets.New[string]()
 	for _, rw := range rewrites {
 		ref := rw.Spec.PoolRef
-		if string(ref.Name) != pool.Name || cmp.Or(string(ref.Group), translate.GroupInferenceV1) != pool.Group {
+		if string(ref.Name) != pool.Name || translate.PoolGroupOf(translate.KindInferenceModelRewrite, string(ref.Group)) != pool.Group {
 			continue
 		}
 		for _, rule := range rw.Spec.Rules {
@@ -191,7 +191,7 @@ func ServedNames(models []v1alpha2.InferenceModel, pool Pool) []string {
 	names := sets.New[string]()
 	for _, m := range models {
 		ref := m.Spec.PoolRef
-		if string(ref.Name) != pool.Name || cmp.Or(string(ref.Group), translate.GroupInferenceAlpha) != pool.Group {
+		if string(ref.Name) != pool.Name || translate.PoolGroupOf(translate.KindInferenceModel, string(ref.Group)) != pool.Group {
 			continue
 		}
 		if len(m.Spec.TargetModels) == 0 {

@@ -5,7 +5,6 @@
 package controllers
 
 import (
-	"cmp"
 	"context"
 
 	corev1 "k8s.io/api/core/v1"
@@ -46,7 +45,7 @@ func PoolIndexKey(namespace, group, name string) string {
 }
 
 func modelPoolKey(m *v1alpha2.InferenceModel) string {
-	return PoolIndexKey(m.Namespace, cmp.Or(string(m.Spec.PoolRef.Group), translate.GroupInferenceAlpha), string(m.Spec.PoolRef.Name))
+	return PoolIndexKey(m.Namespace, translate.PoolGroupOf(translate.KindInferenceModel, string(m.Spec.PoolRef.Group)), string(m.Spec.PoolRef.Name))
 }
 
 // RegisterIndexes adds every field index the reconcilers query with cfg. An index makes the cache hold every object of its kind: Services

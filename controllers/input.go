@@ -148,11 +148,11 @@ func (r inputReader) addPools(ctx context.Context, in *translate.Input) error {
 	var refs []ref
 	for _, m := range in.Models {
 		p := m.Spec.PoolRef
-		refs = append(refs, ref{m.Namespace, cmp.Or(string(p.Group), translate.GroupInferenceAlpha), string(p.Kind), string(p.Name)})
+		refs = append(refs, ref{m.Namespace, translate.PoolGroupOf(translate.KindInferenceModel, string(p.Group)), string(p.Kind), string(p.Name)})
 	}
 	for _, rw := range in.Rewrites {
 		p := rw.Spec.PoolRef
-		refs = append(refs, ref{rw.Namespace, cmp.Or(string(p.Group), translate.GroupInferenceV1), string(p.Kind), string(p.Name)})
+		refs = append(refs, ref{rw.Namespace, translate.PoolGroupOf(translate.KindInferenceModelRewrite, string(p.Group)), string(p.Kind), string(p.Name)})
 	}
 	seen := map[ref]bool{}
 	for _, p := range refs {

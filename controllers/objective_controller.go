@@ -32,7 +32,7 @@ func (g kindGroup) objectiveOf(obj client.Object) v1alpha2.InferenceObjective {
 
 // objectivePoolKey is the PoolIndexKey of the pool an objective references.
 func objectivePoolKey(o *v1alpha2.InferenceObjective) string {
-	return PoolIndexKey(o.Namespace, cmp.Or(string(o.Spec.PoolRef.Group), translate.GroupInferenceV1), string(o.Spec.PoolRef.Name))
+	return PoolIndexKey(o.Namespace, translate.PoolGroupOf(translate.KindInferenceObjective, string(o.Spec.PoolRef.Group)), string(o.Spec.PoolRef.Name))
 }
 
 // ObjectiveReconciler writes the status of the InferenceObjectives of one
@@ -58,7 +58,7 @@ func (r *ObjectiveReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	objective := r.objectives.objectiveOf(obj.DeepCopyObject().(client.Object))
 	in := translate.Input{Objectives: []v1alpha2.InferenceObjective{objective}, UnservedPoolGroups: r.input.unserved}
 	ref := objective.Spec.PoolRef
-	if g := poolGroupOf(cmp.Or(string(ref.Group), translate.GroupInferenceV1)); g != nil && r.input.unserved[g.group] == "" &&
+	if g := poolGroupOf(translate.PoolGroupOf(translate.KindInferenceObjective, string(ref.Group))); g != nil && r.input.unserved[g.group] == "" &&
 		cmp.Or(string(ref.Kind), translate.KindInferencePool) == translate.KindInferencePool && ref.Name != "" {
 		pool := g.newObject()
 		if found, err := r.input.get(ctx, types.NamespacedName{Namespace: objective.Namespace, Name: string(ref.Name)}, pool); err != nil {

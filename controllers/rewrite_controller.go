@@ -1,7 +1,6 @@
 package controllers
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 
@@ -116,7 +115,7 @@ func rewritePoolKey(rw client.Object) string {
 	case *llmdv1alpha2.InferenceModelRewrite:
 		ref = o.Spec.PoolRef
 	}
-	return PoolIndexKey(rw.GetNamespace(), cmp.Or(string(ref.Group), translate.GroupInferenceV1), string(ref.Name))
+	return PoolIndexKey(rw.GetNamespace(), translate.PoolGroupOf(translate.KindInferenceModelRewrite, string(ref.Group)), string(ref.Name))
 }
 
 // syncRoute makes owner's route (a model's or a rewrite's) match

@@ -33,6 +33,9 @@ type InputKind struct {
 	// llm-d.ai group as the legacy group's Go type, its apiVersion kept).
 	AddTo       func(in *Input, obj runtime.Object)
 	AddToScheme func(*runtime.Scheme) error
+	// DefaultPoolGroup is the group a poolRef of this kind names when it
+	// leaves the group out; empty for the pools themselves.
+	DefaultPoolGroup string
 }
 
 // InputKinds are the kinds translate reads, pools first.
@@ -57,6 +60,7 @@ var InputKinds = []InputKind{
 	},
 	{
 		GroupVersionKind: v1alpha2.GroupVersion.WithKind("InferenceModel"),
+		DefaultPoolGroup: GroupInferenceAlpha,
 		NewObject:        func() Object { return &v1alpha2.InferenceModel{} },
 		NewList:          func() ObjectList { return &v1alpha2.InferenceModelList{} },
 		AddTo: func(in *Input, obj runtime.Object) {
@@ -66,6 +70,7 @@ var InputKinds = []InputKind{
 	},
 	{
 		GroupVersionKind: v1alpha2.GroupVersion.WithKind(KindInferenceModelRewrite),
+		DefaultPoolGroup: GroupInferenceV1,
 		NewObject:        func() Object { return &v1alpha2.InferenceModelRewrite{} },
 		NewList:          func() ObjectList { return &v1alpha2.InferenceModelRewriteList{} },
 		AddTo: func(in *Input, obj runtime.Object) {
@@ -77,6 +82,7 @@ var InputKinds = []InputKind{
 	},
 	{
 		GroupVersionKind: llmdv1alpha2.GroupVersion.WithKind(KindInferenceModelRewrite),
+		DefaultPoolGroup: GroupInferenceV1,
 		NewObject:        func() Object { return &llmdv1alpha2.InferenceModelRewrite{} },
 		NewList:          func() ObjectList { return &llmdv1alpha2.InferenceModelRewriteList{} },
 		AddTo: func(in *Input, obj runtime.Object) {
@@ -88,6 +94,7 @@ var InputKinds = []InputKind{
 	},
 	{
 		GroupVersionKind: v1alpha2.GroupVersion.WithKind(KindInferenceObjective),
+		DefaultPoolGroup: GroupInferenceV1,
 		NewObject:        func() Object { return &v1alpha2.InferenceObjective{} },
 		NewList:          func() ObjectList { return &v1alpha2.InferenceObjectiveList{} },
 		AddTo: func(in *Input, obj runtime.Object) {
@@ -99,6 +106,7 @@ var InputKinds = []InputKind{
 	},
 	{
 		GroupVersionKind: llmdv1alpha2.GroupVersion.WithKind(KindInferenceObjective),
+		DefaultPoolGroup: GroupInferenceV1,
 		NewObject:        func() Object { return &llmdv1alpha2.InferenceObjective{} },
 		NewList:          func() ObjectList { return &llmdv1alpha2.InferenceObjectiveList{} },
 		AddTo: func(in *Input, obj runtime.Object) {
@@ -108,6 +116,21 @@ var InputKinds = []InputKind{
 		},
 		AddToScheme: llmdv1alpha2.AddToScheme,
 	},
+}
+
+// PoolGroupOf is the group of a poolRef of kind whose group is group:
+// group, or kind's default when it is empty. InferenceModel's default is
+// its own group; its successors' is the v1 group.
+func PoolGroupOf(kind, group string) string {
+	if group != "" {
+		return group
+	}
+	for _, k := range KindsOf(kind) {
+		if k.DefaultPoolGroup != "" {
+			return k.DefaultPoolGroup
+		}
+	}
+	return ""
 }
 
 // KindsOf are the InputKinds of kind, in InputKinds' order.

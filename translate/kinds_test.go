@@ -60,3 +60,20 @@ func objectiveAPIVersion(in translate.Input) string {
 	}
 	return in.Objectives[0].APIVersion
 }
+
+// TestPoolGroupOf: a poolRef without a group names InferenceModel's own
+// group from a model, and the v1 group from its successors (their CRDs'
+// default); a group written out is kept.
+func TestPoolGroupOf(t *testing.T) {
+	for _, tc := range []struct{ kind, group, want string }{
+		{"InferenceModel", "", alphaGroup},
+		{"InferenceModelRewrite", "", v1Group},
+		{"InferenceObjective", "", v1Group},
+		{"InferenceModel", v1Group, v1Group},
+		{"InferenceModelRewrite", alphaGroup, alphaGroup},
+	} {
+		if got := translate.PoolGroupOf(tc.kind, tc.group); got != tc.want {
+			t.Errorf("PoolGroupOf(%q, %q) = %q; want %q", tc.kind, tc.group, got, tc.want)
+		}
+	}
+}

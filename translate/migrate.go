@@ -51,7 +51,7 @@ func Migrate(models []v1alpha2.InferenceModel, group string) Migration {
 		m := &sorted[i]
 		s := &modelState{model: m}
 		ref := m.Spec.PoolRef
-		s.ref = poolKey{Namespace: m.Namespace, Group: cmp.Or(string(ref.Group), GroupInferenceAlpha), Name: string(ref.Name)}
+		s.ref = poolKey{Namespace: m.Namespace, Group: PoolGroupOf(KindInferenceModel, string(ref.Group)), Name: string(ref.Name)}
 		s.kindOK = true
 		if reason, msg := validateSpec(&m.Spec); reason != "" {
 			out.Notes = append(out.Notes, fmt.Sprintf("InferenceModel %s/%s is not migrated: %s: %s", m.Namespace, m.Name, reason, msg))

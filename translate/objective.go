@@ -37,7 +37,7 @@ func checkObjectives(in []v1alpha2.InferenceObjective, pools map[poolKey]*pool, 
 		o := &objectives[i]
 		ref := o.Spec.PoolRef
 		// An objective needs no Service: it is resolved as in inferencepool mode.
-		_, _, _, resolved := resolvePool(o.Generation, o.Namespace, string(ref.Group), GroupInferenceV1,
+		_, _, _, resolved := resolvePool(o.Generation, o.Namespace, KindInferenceObjective, string(ref.Group),
 			string(ref.Kind), string(ref.Name), pools, unservedGroups, Config{Backend: BackendInferencePool})
 		accepted := newCondition(o.Generation, ConditionAccepted, metav1.ConditionTrue, ReasonAccepted,
 			"priority %d%s", priorityOf(o), sheddable(priorityOf(o)))

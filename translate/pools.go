@@ -14,6 +14,9 @@ const (
 	KindInferencePool   = "InferencePool"
 )
 
+// KindInferenceModel is the kind modelroute was built for.
+const KindInferenceModel = "InferenceModel"
+
 // The successors of InferenceModel, read in both groups: GIE's (the legacy
 // one, GroupInferenceAlpha) and llm-d-router's.
 const (

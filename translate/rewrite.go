@@ -74,7 +74,7 @@ func checkRewrite(rw *v1alpha2.InferenceModelRewrite, pools map[poolKey]*pool, u
 	ref := rw.Spec.PoolRef
 	// Unlike InferenceModel's, the successors' poolRef defaults to the v1 group.
 	s.ref, s.kindOK, s.pool, s.resolved = resolvePool(rw.Generation, rw.Namespace,
-		string(ref.Group), GroupInferenceV1, string(ref.Kind), string(ref.Name), pools, unservedGroups, cfg)
+		KindInferenceModelRewrite, string(ref.Group), string(ref.Kind), string(ref.Name), pools, unservedGroups, cfg)
 	if reason, msg := validateRewrite(&rw.Spec, cfg); reason != "" {
 		s.invalid = ptr.To(newCondition(rw.Generation, ConditionAccepted, metav1.ConditionFalse, reason, "%s", msg))
 		return s

@@ -308,7 +308,7 @@ func checkModel(m *v1alpha2.InferenceModel, pools map[poolKey]*pool, unservedGro
 	s := &modelState{model: m}
 	ref := m.Spec.PoolRef
 	s.ref, s.kindOK, s.pool, s.resolved = resolvePool(m.Generation, m.Namespace,
-		string(ref.Group), GroupInferenceAlpha, string(ref.Kind), string(ref.Name), pools, unservedGroups, cfg)
+		KindInferenceModel, string(ref.Group), string(ref.Kind), string(ref.Name), pools, unservedGroups, cfg)
 
 	if reason, msg := validateSpec(&m.Spec); reason != "" {
 		s.accepted = ptr.To(condition(m, ConditionAccepted, metav1.ConditionFalse, reason, "%s", msg))
@@ -321,11 +321,11 @@ func checkModel(m *v1alpha2.InferenceModel, pools map[poolKey]*pool, unservedGro
 }
 
 // resolvePool resolves the poolRef of an object of generation gen in
-// namespace ns (rawGroup as written, defaultGroup the kind's default):
-// the pool, whether its kind and group are supported, and the
+// namespace ns, of kind objKind (rawGroup as written, defaulted as
+// objKind's): the pool, whether its kind and group are supported, and the
 // ResolvedRefs condition.
-func resolvePool(gen int64, ns, rawGroup, defaultGroup, kind, name string, pools map[poolKey]*pool, unservedGroups map[string]string, cfg Config) (poolKey, bool, *pool, metav1.Condition) {
-	group := cmp.Or(rawGroup, defaultGroup)
+func resolvePool(gen int64, ns, objKind, rawGroup, kind, name string, pools map[poolKey]*pool, unservedGroups map[string]string, cfg Config) (poolKey, bool, *pool, metav1.Condition) {
+	group := PoolGroupOf(objKind, rawGroup)
 	kind = cmp.Or(kind, KindInferencePool)
 	ref := poolKey{Namespace: ns, Group: group, Name: name}
 	kindOK := kind == KindInferencePool && isPoolGroup(group)
