@@ -301,35 +301,27 @@ func countModels(rules []rewriteRule) string {
 // gets RouteConflict), so that a rewrite replacing a model of the same
 // name, as `modelroute migrate` writes them, takes over its route.
 func decideRewriteRouting(models []*modelState, rewrites []*rewriteState) {
-	type holder struct {
-		created metav1.Time
-		kind    string
-		name    string
-		model   *modelState
-		rewrite *rewriteState
-	}
-	holders := map[string][]holder{}
+	holders := map[string][]claim{}
 	for _, s := range models {
 		if s.routed {
 			key := s.model.Namespace + "/" + RouteName(s.model.Name)
-			holders[key] = append(holders[key], holder{s.model.CreationTimestamp, "0", s.model.Name, s, nil})
+			holders[key] = append(holders[key], claim{model: s})
 		}
 	}
 	for _, s := range rewrites {
-		if s.accepted.Status != metav1.ConditionTrue || s.resolved.Status != metav1.ConditionTrue || len(s.rules) == 0 || s.shadowed {
-			continue
+		if s.routable() && !s.shadowed {
+			key := s.rw.Namespace + "/" + RouteName(s.rw.Name)
+			holders[key] = append(holders[key], claim{rewrite: s})
 		}
-		key := s.rw.Namespace + "/" + RouteName(s.rw.Name)
-		holders[key] = append(holders[key], holder{s.rw.CreationTimestamp, "1/" + groupOf(s.rw.APIVersion), s.rw.Name, nil, s})
 	}
 	for _, hs := range holders {
-		slices.SortFunc(hs, func(a, b holder) int {
-			return cmp.Or(a.created.Compare(b.created.Time), cmp.Compare(a.kind, b.kind), cmp.Compare(a.name, b.name))
-		})
+		slices.SortFunc(hs, compareClaims)
 		winner := hs[0]
-		winnerName := fmt.Sprintf("InferenceModel %q", winner.name)
-		if winner.rewrite != nil {
-			winnerName = fmt.Sprintf("InferenceModelRewrite %q (%s)", winner.name, groupOf(winner.rewrite.rw.APIVersion))
+		var winnerName string
+		if winner.model != nil {
+			winnerName = fmt.Sprintf("InferenceModel %q", winner.model.model.Name)
+		} else {
+			winnerName = fmt.Sprintf("InferenceModelRewrite %q (%s)", winner.rewrite.rw.Name, groupOf(winner.rewrite.rw.APIVersion))
 		}
 		for _, h := range hs {
 			if h.rewrite != nil {
@@ -356,6 +348,12 @@ func decideRewriteRouting(models []*modelState, rewrites []*rewriteState) {
 			}
 		}
 	}
+}
+
+// routable reports whether the rewrite may get a route: accepted, its pool
+// resolved, and some rule left to route.
+func (s *rewriteState) routable() bool {
+	return s.accepted.Status == metav1.ConditionTrue && s.resolved.Status == metav1.ConditionTrue && len(s.rules) > 0
 }
 
 // buildRewriteRoute renders the HTTPRoute of a routed rewrite: one route

@@ -459,28 +459,18 @@ func olderFirst(a, b *modelState) int {
 // (decideRewriteRouting then gives it no route). The others wait for what
 // the cluster says of their route (Observe).
 func decideRouting(states []*modelState, rewrites []*rewriteState, cluster *Cluster, cfg Config) {
-	type candidate struct {
-		created metav1.Time
-		kind    string // orders models before rewrites of one creation time
-		ns      string
-		name    string
-		model   *modelState
-		rewrite *rewriteState
-	}
-	var routable []candidate
+	var routable []claim
 	for _, s := range states {
 		if s.accepted.Status == metav1.ConditionTrue && s.resolved.Status == metav1.ConditionTrue {
-			routable = append(routable, candidate{s.model.CreationTimestamp, "0", s.model.Namespace, s.model.Name, s, nil})
+			routable = append(routable, claim{model: s})
 		}
 	}
 	for _, s := range rewrites {
-		if s.accepted.Status == metav1.ConditionTrue && s.resolved.Status == metav1.ConditionTrue && len(s.rules) > 0 && len(s.parents) > 0 {
-			routable = append(routable, candidate{s.rw.CreationTimestamp, "1/" + groupOf(s.rw.APIVersion), s.rw.Namespace, s.rw.Name, nil, s})
+		if s.routable() && len(s.parents) > 0 {
+			routable = append(routable, claim{rewrite: s})
 		}
 	}
-	slices.SortFunc(routable, func(a, b candidate) int {
-		return cmp.Or(a.created.Compare(b.created.Time), cmp.Compare(a.kind, b.kind), cmp.Compare(a.ns, b.ns), cmp.Compare(a.name, b.name))
-	})
+	slices.SortFunc(routable, compareClaims)
 	winners := map[string][]*routeClaim{}
 	routeNames := map[string]*modelState{}
 	for _, c := range routable {
