@@ -36,12 +36,9 @@ func resolveEPPAPI(mapper meta.RESTMapper, value string) (string, error) {
 			continue
 		}
 		var missing []string
-		for _, kind := range []string{translate.KindInferenceModelRewrite, translate.KindInferenceObjective} {
-			for _, k := range translate.KindsOf(kind) {
-				if k.Group != group {
-					continue
-				}
-				if reason := unserved(mapper, k.GroupVersionKind); reason != "" {
+		for _, kind := range eppKinds {
+			if g, ok := kindGroupOf(kind, group); ok {
+				if reason := unserved(mapper, g.gvk()); reason != "" {
 					missing = append(missing, reason)
 				}
 			}
@@ -59,13 +56,14 @@ func resolveEPPAPI(mapper meta.RESTMapper, value string) (string, error) {
 // targets before its route sends it requests.
 type eppChildren []childKind
 
+// eppKinds are the kinds --epp-api makes, in the order it writes them.
+var eppKinds = []string{translate.KindInferenceModelRewrite, translate.KindInferenceObjective}
+
 func newEPPChildren(group string) eppChildren {
 	var kinds eppChildren
-	for _, kind := range []string{translate.KindInferenceModelRewrite, translate.KindInferenceObjective} {
-		for _, k := range translate.KindsOf(kind) {
-			if k.Group == group {
-				kinds = append(kinds, eppChildKind(kindGroup{InputKind: k, group: group}))
-			}
+	for _, kind := range eppKinds {
+		if g, ok := kindGroupOf(kind, group); ok {
+			kinds = append(kinds, eppChildKind(g))
 		}
 	}
 	return kinds
@@ -89,10 +87,6 @@ func eppChildKind(g kindGroup) childKind {
 	}
 }
 
-// eppRetry is how soon a model looks again whose InferenceModelRewrite or
-// InferenceObjective name someone else's object holds.
-const eppRetry = foreignRetry
-
 // sync makes the model's InferenceModelRewrite and InferenceObjective
 // match res (--epp-api). An object of another owner under either name is
 // an error: modelroute leaves it alone, and the model's status says so.
@@ -113,7 +107,7 @@ func (k eppChildren) sync(ctx context.Context, w childWriter, model *v1alpha2.In
 		}
 		switch {
 		case sync.outcome == childForeign && desired != nil:
-			return eppRetry, fmt.Errorf("%s %s is not modelroute's: another object holds the name, which modelroute leaves alone; rename or delete it", kind.kind, name)
+			return foreignRetry, fmt.Errorf("%s %s is not modelroute's: another object holds the name, which modelroute leaves alone; rename or delete it", kind.kind, name)
 		case sync.outcome == childReplacing || sync.outcome == childUnseen:
 			retry = unseenRetry
 		}

@@ -140,7 +140,8 @@ func (r inputReader) addRewrites(ctx context.Context, in *translate.Input, ns st
 	return nil
 }
 
-// addPools adds the pools the models and rewrites of in reference.
+// addPools adds the pools the models, rewrites and objectives of in
+// reference.
 func (r inputReader) addPools(ctx context.Context, in *translate.Input) error {
 	type ref struct {
 		namespace, group, kind, name string
@@ -154,6 +155,10 @@ func (r inputReader) addPools(ctx context.Context, in *translate.Input) error {
 		p := rw.Spec.PoolRef
 		refs = append(refs, ref{rw.Namespace, translate.PoolGroupOf(translate.KindInferenceModelRewrite, string(p.Group)), string(p.Kind), string(p.Name)})
 	}
+	for _, o := range in.Objectives {
+		p := o.Spec.PoolRef
+		refs = append(refs, ref{o.Namespace, translate.PoolGroupOf(translate.KindInferenceObjective, string(p.Group)), string(p.Kind), string(p.Name)})
+	}
 	seen := map[ref]bool{}
 	for _, p := range refs {
 		if seen[p] || (p.kind != "" && p.kind != translate.KindInferencePool) {
@@ -161,7 +166,7 @@ func (r inputReader) addPools(ctx context.Context, in *translate.Input) error {
 		}
 		seen[p] = true
 		g := poolGroupOf(p.group)
-		if p.name == "" || g == nil || r.unserved[g.group] != "" {
+		if p.name == "" || g == nil || r.unserved[g.Group] != "" {
 			continue
 		}
 		pool := g.newObject()

@@ -1,10 +1,8 @@
 package controllers
 
 import (
-	"cmp"
 	"context"
 
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -57,15 +55,8 @@ func (r *ObjectiveReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	}
 	objective := r.objectives.objectiveOf(obj.DeepCopyObject().(client.Object))
 	in := translate.Input{Objectives: []v1alpha2.InferenceObjective{objective}, UnservedPoolGroups: r.input.unserved}
-	ref := objective.Spec.PoolRef
-	if g := poolGroupOf(translate.PoolGroupOf(translate.KindInferenceObjective, string(ref.Group))); g != nil && r.input.unserved[g.group] == "" &&
-		cmp.Or(string(ref.Kind), translate.KindInferencePool) == translate.KindInferencePool && ref.Name != "" {
-		pool := g.newObject()
-		if found, err := r.input.get(ctx, types.NamespacedName{Namespace: objective.Namespace, Name: string(ref.Name)}, pool); err != nil {
-			return ctrl.Result{}, err
-		} else if found {
-			g.addTo(&in, pool)
-		}
+	if err := r.input.addPools(ctx, &in); err != nil {
+		return ctrl.Result{}, err
 	}
 	out := r.translator.Translate(in)
 	return ctrl.Result{}, patchConditions(ctx, r.client, r.recorder, obj, out.Objectives[0].Conditions)
@@ -78,7 +69,7 @@ func setupObjectives(ctx context.Context, mgr ctrl.Manager, in inputReader, tran
 	log := ctrl.Log.WithName("setup")
 	for _, g := range objectiveGroups {
 		if why := unserved(mgr.GetRESTMapper(), g.gvk()); why != "" {
-			log.Info("not writing the status of InferenceObjectives of this group", "group", g.group, "why", why)
+			log.Info("not writing the status of InferenceObjectives of this group", "group", g.Group, "why", why)
 			continue
 		}
 		err := mgr.GetFieldIndexer().IndexField(ctx, g.newObject(), IndexObjectivePool, func(o client.Object) []string {
@@ -89,10 +80,10 @@ func setupObjectives(ctx context.Context, mgr ctrl.Manager, in inputReader, tran
 			return err
 		}
 		c := mgr.GetClient()
-		b := ctrl.NewControllerManagedBy(mgr).Named("inferenceobjective-" + g.group).For(g.newObject())
+		b := ctrl.NewControllerManagedBy(mgr).Named("inferenceobjective-" + g.Group).For(g.newObject())
 		for _, pools := range poolGroups {
-			if in.unserved[pools.group] == "" {
-				b = b.Watches(pools.newObject(), handler.EnqueueRequestsFromMapFunc(poolObjectives(c, g, pools.group)))
+			if in.unserved[pools.Group] == "" {
+				b = b.Watches(pools.newObject(), handler.EnqueueRequestsFromMapFunc(poolObjectives(c, g, pools.Group)))
 			}
 		}
 		err = b.Complete(&ObjectiveReconciler{
@@ -109,21 +100,6 @@ func setupObjectives(ctx context.Context, mgr ctrl.Manager, in inputReader, tran
 // of poolGroup.
 func poolObjectives(c client.Client, g kindGroup, poolGroup string) handler.MapFunc {
 	return func(ctx context.Context, pool client.Object) []reconcile.Request {
-		list := g.newList()
-		if err := c.List(ctx, list, client.MatchingFields{IndexObjectivePool: PoolIndexKey(pool.GetNamespace(), poolGroup, pool.GetName())},
-			client.UnsafeDisableDeepCopy); err != nil {
-			ctrl.LoggerFrom(ctx).Error(err, "listing objectives to enqueue")
-			return nil
-		}
-		objs, err := metaItems(list)
-		if err != nil {
-			ctrl.LoggerFrom(ctx).Error(err, "listing objectives to enqueue")
-			return nil
-		}
-		reqs := make([]reconcile.Request, 0, len(objs))
-		for _, o := range objs {
-			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)})
-		}
-		return reqs
+		return listRequests(ctx, c, g, client.MatchingFields{IndexObjectivePool: PoolIndexKey(pool.GetNamespace(), poolGroup, pool.GetName())})
 	}
 }

@@ -50,7 +50,7 @@ type PoolServiceReconciler struct {
 
 // Reconcile handles one InferencePool.
 func (r *PoolServiceReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
-	key := PoolIndexKey(req.Namespace, r.pools.group, req.Name)
+	key := PoolIndexKey(req.Namespace, r.pools.Group, req.Name)
 	pool := r.pools.newObject()
 	if ok, err := r.input.get(ctx, req.NamespacedName, pool); err != nil || !ok {
 		if err == nil {
@@ -64,7 +64,7 @@ func (r *PoolServiceReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	if err := r.client.List(ctx, &models, client.MatchingFields{IndexModelPool: key}); err != nil {
 		return reconcile.Result{}, err
 	}
-	name := types.NamespacedName{Namespace: req.Namespace, Name: translate.ServiceName(r.pools.group, req.Name)}
+	name := types.NamespacedName{Namespace: req.Namespace, Name: translate.ServiceName(r.pools.Group, req.Name)}
 	var desired client.Object
 	var in translate.Input
 	var err error
@@ -123,7 +123,7 @@ type serviceErrors struct {
 func newServiceErrors(rewriteGroups []kindGroup) *serviceErrors {
 	e := &serviceErrors{byPool: map[string]string{}, models: make(chan event.GenericEvent, 1024), rewrites: map[string]chan event.GenericEvent{}}
 	for _, g := range rewriteGroups {
-		e.rewrites[g.group] = make(chan event.GenericEvent, 1024)
+		e.rewrites[g.Group] = make(chan event.GenericEvent, 1024)
 	}
 	return e
 }
@@ -155,7 +155,7 @@ func (e *serviceErrors) notifyRewrites(ctx context.Context, c client.Client, gro
 	for _, g := range groups {
 		list := g.newList()
 		if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
-			log.FromContext(ctx).Error(err, "listing rewrites to tell of their pool's Service", "group", g.group)
+			log.FromContext(ctx).Error(err, "listing rewrites to tell of their pool's Service", "group", g.Group)
 			continue
 		}
 		objs, err := metaItems(list)
@@ -164,7 +164,7 @@ func (e *serviceErrors) notifyRewrites(ctx context.Context, c client.Client, gro
 		}
 		for _, o := range objs {
 			select {
-			case e.rewrites[g.group] <- event.GenericEvent{Object: o}:
+			case e.rewrites[g.Group] <- event.GenericEvent{Object: o}:
 			case <-ctx.Done():
 				return
 			}

@@ -11,7 +11,6 @@ import (
 // to read its objects and hand them to translate.
 type kindGroup struct {
 	translate.InputKind
-	group string
 }
 
 func (g kindGroup) newObject() client.Object     { return g.NewObject() }
@@ -25,9 +24,19 @@ func (g kindGroup) addTo(in *translate.Input, obj client.Object) { g.AddTo(in, o
 func groupsOf(kind string) []kindGroup {
 	var out []kindGroup
 	for _, k := range translate.KindsOf(kind) {
-		out = append(out, kindGroup{InputKind: k, group: k.Group})
+		out = append(out, kindGroup{k})
 	}
 	return out
+}
+
+// kindGroupOf is kind in group, if translate.InputKinds has it.
+func kindGroupOf(kind, group string) (kindGroup, bool) {
+	for _, g := range groupsOf(kind) {
+		if g.Group == group {
+			return g, true
+		}
+	}
+	return kindGroup{}, false
 }
 
 // poolGroups are the InferencePool groups modelroute reads, each watched
@@ -37,7 +46,7 @@ var poolGroups = groupsOf(translate.KindInferencePool)
 // poolGroupOf returns the group named group, or nil.
 func poolGroupOf(group string) *kindGroup {
 	for i := range poolGroups {
-		if poolGroups[i].group == group {
+		if poolGroups[i].Group == group {
 			return &poolGroups[i]
 		}
 	}

@@ -216,12 +216,12 @@ func everywhere(c client.Client, g kindGroup) handler.MapFunc {
 func listRequests(ctx context.Context, c client.Client, g kindGroup, opts ...client.ListOption) []reconcile.Request {
 	list := g.newList()
 	if err := c.List(ctx, list, append(opts, client.UnsafeDisableDeepCopy)...); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "listing objects to enqueue", "group", g.group)
+		ctrl.LoggerFrom(ctx).Error(err, "listing objects to enqueue", "group", g.Group)
 		return nil
 	}
 	objs, err := metaItems(list)
 	if err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "listing objects to enqueue", "group", g.group)
+		ctrl.LoggerFrom(ctx).Error(err, "listing objects to enqueue", "group", g.Group)
 		return nil
 	}
 	reqs := make([]reconcile.Request, 0, len(objs))
@@ -237,26 +237,26 @@ func listRequests(ctx context.Context, c client.Client, g kindGroup, opts ...cli
 func setupRewrites(mgr ctrl.Manager, in inputReader, writer childWriter, translator *translate.Translator, services *serviceErrors) error {
 	c := mgr.GetClient()
 	for _, g := range in.rewriteGroups {
-		b := ctrl.NewControllerManagedBy(mgr).Named("inferencemodelrewrite-"+g.group).
+		b := ctrl.NewControllerManagedBy(mgr).Named("inferencemodelrewrite-"+g.Group).
 			For(g.newObject(), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool { return !translate.EmittedForModel(o) }))).
 			Watches(&v1alpha2.InferenceModel{}, handler.EnqueueRequestsFromMapFunc(inNamespace(c, g))).
 			Watches(&gatewayv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(inNamespace(c, g))).
 			Watches(&gatewayv1.Gateway{}, handler.EnqueueRequestsFromMapFunc(everywhere(c, g))).
 			Watches(&gatewayv1.GatewayClass{}, handler.EnqueueRequestsFromMapFunc(everywhere(c, g)))
 		for _, other := range in.rewriteGroups {
-			if other.group != g.group {
+			if other.Group != g.Group {
 				b = b.Watches(other.newObject(), handler.EnqueueRequestsFromMapFunc(inNamespace(c, g)))
 			}
 		}
 		for _, pools := range poolGroups {
-			if in.unserved[pools.group] == "" {
+			if in.unserved[pools.Group] == "" {
 				b = b.Watches(pools.newObject(), handler.EnqueueRequestsFromMapFunc(inNamespace(c, g)))
 			}
 		}
 		if services != nil {
 			// A shadow Service of its namespace that could not be written,
 			// or now could.
-			b = b.WatchesRawSource(source.Channel(services.rewrites[g.group], &handler.EnqueueRequestForObject{}))
+			b = b.WatchesRawSource(source.Channel(services.rewrites[g.Group], &handler.EnqueueRequestForObject{}))
 		}
 		err := b.Complete(&RewriteReconciler{
 			client: c, input: in, writer: writer, recorder: mgr.GetEventRecorder(FieldManager), translator: translator, rewrites: g,

@@ -70,15 +70,15 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	unservedPools := map[string]string{}
 	for _, g := range poolGroups {
 		if why := unserved(mapper, g.gvk()); why != "" {
-			unservedPools[g.group] = why
+			unservedPools[g.Group] = why
 			log.Info("not watching InferencePools of this group; models referencing them report PoolNotFound (restart modelroute once the CRD serves the version)",
-				"group", g.group, "why", why)
+				"group", g.Group, "why", why)
 		}
 	}
 	var servedRewrites []kindGroup
 	for _, g := range rewriteGroups {
 		if why := unserved(mapper, g.gvk()); why != "" {
-			log.Info("not routing InferenceModelRewrites of this group", "group", g.group, "why", why)
+			log.Info("not routing InferenceModelRewrites of this group", "group", g.Group, "why", why)
 			continue
 		}
 		servedRewrites = append(servedRewrites, g)
@@ -120,8 +120,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 					!equality.Semantic.DeepEqual(old.Status.SupportedFeatures, new.Status.SupportedFeatures)
 			})))
 	for _, g := range poolGroups {
-		if unservedPools[g.group] == "" {
-			b = b.Watches(g.newObject(), handler.EnqueueRequestsFromMapFunc(mapModels(c, poolModels(g.group))))
+		if unservedPools[g.Group] == "" {
+			b = b.Watches(g.newObject(), handler.EnqueueRequestsFromMapFunc(mapModels(c, poolModels(g.Group))))
 		}
 	}
 	// A rewrite claims model names in its namespace's pools, and a route
@@ -137,14 +137,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			return inItsNamespace(ctx, o)
 		}))
 	}
-	if opts.Config.EPPAPI != "" {
-		for _, kind := range translate.KindsOf(translate.KindInferenceObjective) {
-			if kind.Group == opts.Config.EPPAPI {
-				b = b.Watches(kind.NewObject().(client.Object), handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-					return ownerModel(o)
-				}))
-			}
-		}
+	if objectives, ok := kindGroupOf(translate.KindInferenceObjective, opts.Config.EPPAPI); ok {
+		// The model's own objective (--epp-api), its drift or deletion.
+		b = b.Watches(objectives.newObject(), handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			return ownerModel(o)
+		}))
 	}
 	if serviceMode {
 		// A pool's shadow Service that could not be written, or now could.
@@ -165,12 +162,12 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	for _, services := range pools {
 		g := services.pools
 		b := ctrl.NewControllerManagedBy(mgr).
-			Named("shadowservice-"+g.group).
+			Named("shadowservice-"+g.Group).
 			For(g.newObject()).
 			Owns(&corev1.Service{}).
 			// Any model of the pool may change whether it needs a Service,
 			// also by a status write of its own (it lost its modelName).
-			Watches(&v1alpha2.InferenceModel{}, handler.EnqueueRequestsFromMapFunc(modelPool(g.group)))
+			Watches(&v1alpha2.InferenceModel{}, handler.EnqueueRequestsFromMapFunc(modelPool(g.Group)))
 		// So may a rewrite of its namespace.
 		for _, rewrites := range servedRewrites {
 			b = b.Watches(rewrites.newObject(), handler.EnqueueRequestsFromMapFunc(inNamespace(c, g)))
@@ -203,7 +200,7 @@ func newReconcilers(c client.Client, reader client.Reader, recorder events.Event
 	models.services = newServiceErrors(rewriteGroups)
 	var pools []*PoolServiceReconciler
 	for _, g := range poolGroups {
-		if unservedPools[g.group] == "" {
+		if unservedPools[g.Group] == "" {
 			pools = append(pools, &PoolServiceReconciler{
 				client: c, input: in, writer: writer, recorder: recorder, translator: translator, pools: g, errors: models.services,
 			})
