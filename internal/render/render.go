@@ -72,23 +72,24 @@ func report(out translate.Output, stderr io.Writer) int {
 	shadowed := false
 	results := slices.Concat(out.Models, out.Rewrites)
 	for _, m := range results {
+		name := objectName(translate.KindInferenceModelRewrite, m.APIVersion, m.Namespace, m.Name)
 		if c := m.Condition(translate.ConditionProgrammed); c != nil && c.Reason == translate.ReasonRouteShadowed {
 			shadowed = true
 		}
-		if !allTrue(stderr, objectName(translate.KindInferenceModelRewrite, m.APIVersion, m.Namespace, m.Name), m.Condition) {
+		if !allTrue(stderr, name, m.Condition) {
 			code = ExitNotReady
 		}
 		if c := m.Condition(translate.ConditionProgrammed); c != nil && c.Status == metav1.ConditionFalse {
-			fmt.Fprintf(stderr, "warning: %s: %s\n", objectName(translate.KindInferenceModelRewrite, m.APIVersion, m.Namespace, m.Name), conditionLine(c))
+			fmt.Fprintf(stderr, "warning: %s: %s\n", name, conditionLine(c))
 		}
 		if c := m.Condition(translate.ConditionAccepted); c != nil && c.Status == metav1.ConditionTrue && c.Reason == translate.ReasonPartiallyAccepted {
-			fmt.Fprintf(stderr, "warning: %s: %s\n", objectName(translate.KindInferenceModelRewrite, m.APIVersion, m.Namespace, m.Name), conditionLine(c))
+			fmt.Fprintf(stderr, "warning: %s: %s\n", name, conditionLine(c))
 		}
 		// Offline there is no Gateway to ask whether it can deliver them.
 		if m.Route != nil {
 			for _, f := range translate.RequiredFeatures(m.Route) {
 				fmt.Fprintf(stderr, "note: %s: HTTPRoute %q needs the Extended Gateway API feature %s (%s); its Gateway's class must list it in status.supportedFeatures\n",
-					objectName(translate.KindInferenceModelRewrite, m.APIVersion, m.Namespace, m.Name), m.Route.Name, f.Name, f.Purpose)
+					name, m.Route.Name, f.Name, f.Purpose)
 			}
 		}
 	}
